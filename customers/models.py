@@ -1,0 +1,101 @@
+"""Users, customers (Qlik tenants with encrypted credentials), projects and access grants."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from atlas.fields import EncryptedTextField
+
+
+class User(AbstractUser):
+    """A person (or the system account) who signs in to qlik_atlas."""
+
+    class Meta:
+        db_table = "users"
+
+
+class Customer(models.Model):
+    """A customer's Qlik Cloud tenant and the API credentials we hold for it, encrypted."""
+
+    name = models.CharField(max_length=200, unique=True)
+    tenant_url = models.URLField(max_length=500, help_text="e.g. https://acme.eu.qlikcloud.com")
+    api_key = EncryptedTextField("API key", null=True, blank=True)
+    oauth_client_id = models.CharField("OAuth client id", max_length=200, blank=True)
+    oauth_client_secret = EncryptedTextField("OAuth client secret", null=True, blank=True)
+    credentials_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    SECRET_FIELDS = ("api_key", "oauth_client_secret")
+
+    class Meta:
+        db_table = "customers"
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.__dict__.get("api_key") is not None or (
+            bool(self.oauth_client_id) and self.__dict__.get("oauth_client_secret") is not None
+        )
+
+
+class Project(models.Model):
+    """A scope of Qlik metadata and lineage pulled from one customer's tenant."""
+
+    # PROTECT: deleting a customer that still has projects is refused; delete (or move) the
+    # projects first, so a customer's synced history is never dropped by accident.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="projects")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "projects"
+        ordering = ("customer__name", "name")
+        constraints = [
+            models.UniqueConstraint(fields=("customer", "name"), name="projects_customer_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer.name} / {self.name}" if self.customer_id else self.name
+
+
+class UserCustomerAccess(models.Model):
+    """Grants one user sight of one customer's data; the RLS policies read this table."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="customer_access")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="access_grants")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "user_customer_access"
+        verbose_name = "customer access grant"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("user", "customer"), name="user_customer_access_user_customer_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.customer}"
+
+
+class ProjectScopedModel(models.Model):
+    """Base of every Qlik and lineage table: a project-scoped row with the raw API payload.
+
+    The schema document gives these tables composite keys `(project_id, <x>_id)`; they get a
+    surrogate bigint `row_id` primary key (the admin, DRF and django-guardian cannot address
+    composite keys) and the document's key as a NOT NULL unique constraint, `project_id`
+    leading, which is also the index the RLS policy uses.
+    """
+
+    row_id = models.BigAutoField(primary_key=True)
+    # CASCADE: a project's snapshot belongs to it and goes with it.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class QlikConfig(AppConfig):
+    name = "qlik"
+    verbose_name = "Qlik metadata"

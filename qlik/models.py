@@ -1,0 +1,155 @@
+"""Qlik Cloud metadata per project: the raw API object in `data` plus materialized columns.
+
+Materialized columns keep the Qlik payload's own (camelCase) names, in the database as the
+schema document prescribes and in Python too, so `app.spaceId` reads the same in code, SQL,
+the API and Qlik's documentation.
+"""
+
+from django.db import models
+
+from customers.models import ProjectScopedModel
+
+
+class QlikSpace(ProjectScopedModel):
+    """A shared, managed or data space of the tenant."""
+
+    space_id = models.CharField(max_length=64)
+    spaceName = models.TextField(db_column="spaceName", blank=True)
+    spaceId = models.CharField(db_column="spaceId", max_length=64, null=True, blank=True)
+    ownerId = models.CharField(db_column="ownerId", max_length=64, blank=True)
+    tenantId = models.CharField(db_column="tenantId", max_length=64, blank=True)
+    type = models.CharField(db_column="type", max_length=32, blank=True)
+    createdAt = models.DateTimeField(db_column="createdAt", null=True, blank=True)
+    updatedAt = models.DateTimeField(db_column="updatedAt", null=True, blank=True)
+
+    class Meta:
+        db_table = "qlik_spaces"
+        verbose_name = "Qlik space"
+        constraints = [
+            models.UniqueConstraint(fields=("project", "space_id"), name="qlik_spaces_project_space_uniq")
+        ]
+        indexes = [models.Index(fields=("project", "spaceId"), name="qlik_spaces_project_spaceid")]
+
+    def __str__(self) -> str:
+        return self.spaceName or self.space_id
+
+
+class QlikApp(ProjectScopedModel):
+    """A Qlik Sense app (item joined with its app attributes) and its lineage summary."""
+
+    app_id = models.CharField(max_length=64, help_text="App GUID (item resourceId)")
+    # Legacy join key kept by older rows; spaceId (materialized) is preferred.
+    space_id = models.CharField(max_length=64, null=True, blank=True)
+    appName = models.TextField(db_column="appName", blank=True)
+    spaceId = models.CharField(db_column="spaceId", max_length=64, null=True, blank=True)
+    status = models.CharField(db_column="status", max_length=32, blank=True)
+    fileName = models.TextField(db_column="fileName", blank=True)
+    nodesCount = models.IntegerField(db_column="nodesCount", default=0)
+    edgesCount = models.IntegerField(db_column="edgesCount", default=0)
+    rootNodeId = models.TextField(db_column="rootNodeId", blank=True)
+    lineageFetched = models.BooleanField(db_column="lineageFetched", default=False)
+    lineageSuccess = models.BooleanField(db_column="lineageSuccess", default=False)
+
+    class Meta:
+        db_table = "qlik_apps"
+        verbose_name = "Qlik app"
+        constraints = [
+            models.UniqueConstraint(fields=("project", "app_id"), name="qlik_apps_project_app_uniq")
+        ]
+        indexes = [models.Index(fields=("project", "spaceId"), name="qlik_apps_project_spaceid")]
+
+    def __str__(self) -> str:
+        return self.appName or self.app_id
+
+
+class QlikDataConnection(ProjectScopedModel):
+    """A data connection, without its secret (qConnectionSecret is never stored)."""
+
+    connection_id = models.CharField(max_length=64)
+    qlik_id = models.CharField(db_column="id", max_length=64, blank=True)
+    qID = models.CharField(db_column="qID", max_length=64, blank=True)
+    qri = models.TextField(db_column="qri", blank=True)
+    tags = models.JSONField(db_column="tags", default=list, blank=True)
+    user = models.CharField(db_column="user", max_length=64, blank=True)
+    links = models.JSONField(db_column="links", default=dict, blank=True)
+    qName = models.TextField(db_column="qName", blank=True)
+    qType = models.CharField(db_column="qType", max_length=100, blank=True)
+    space = models.CharField(db_column="space", max_length=64, blank=True)
+    qLogOn = models.CharField(db_column="qLogOn", max_length=32, blank=True)
+    tenant = models.CharField(db_column="tenant", max_length=64, blank=True)
+    created = models.DateTimeField(db_column="created", null=True, blank=True)
+    updated = models.DateTimeField(db_column="updated", null=True, blank=True)
+    version = models.CharField(db_column="version", max_length=64, blank=True)
+    privileges = models.JSONField(db_column="privileges", default=list, blank=True)
+    datasourceID = models.CharField(db_column="datasourceID", max_length=100, blank=True)
+    qArchitecture = models.CharField(db_column="qArchitecture", max_length=32, blank=True)
+    qCredentialsID = models.CharField(db_column="qCredentialsID", max_length=64, blank=True)
+    qEngineObjectID = models.CharField(db_column="qEngineObjectID", max_length=64, blank=True)
+    qConnectStatement = models.TextField(db_column="qConnectStatement", blank=True)
+    qSeparateCredentials = models.BooleanField(db_column="qSeparateCredentials", null=True)
+
+    class Meta:
+        db_table = "qlik_data_connections"
+        verbose_name = "Qlik data connection"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("project", "connection_id"), name="qlik_data_connections_project_conn_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.qName or self.connection_id
+
+
+class QlikAppUsage(ProjectScopedModel):
+    """How much an app was reloaded, opened and viewed over a window of days."""
+
+    class Classification(models.TextChoices):
+        ACTIVE = "active", "Active"
+        LOW_USE = "low_use", "Low use"
+        UNUSED = "unused", "Unused"
+        NEVER_RELOADED = "never_reloaded", "Never reloaded"
+
+    app_id = models.CharField(max_length=64)
+    appName = models.TextField(db_column="appName", blank=True)
+    windowDays = models.PositiveIntegerField(db_column="windowDays", default=28)
+    generatedAt = models.DateTimeField(db_column="generatedAt", null=True, blank=True)
+    artifactFileName = models.TextField(db_column="_artifactFileName", blank=True)
+    usageReloads = models.IntegerField(db_column="usageReloads", default=0)
+    usageAppOpens = models.IntegerField(db_column="usageAppOpens", default=0)
+    usageSheetViews = models.IntegerField(db_column="usageSheetViews", default=0)
+    usageUniqueUsers = models.IntegerField(db_column="usageUniqueUsers", default=0)
+    usageLastReloadAt = models.DateTimeField(db_column="usageLastReloadAt", null=True, blank=True)
+    usageLastViewedAt = models.DateTimeField(db_column="usageLastViewedAt", null=True, blank=True)
+    usageClassification = models.CharField(
+        db_column="usageClassification", max_length=32, choices=Classification.choices, blank=True
+    )
+    connections = models.JSONField(db_column="connections", default=list, blank=True)
+
+    class Meta:
+        db_table = "qlik_app_usage"
+        verbose_name = "Qlik app usage"
+        verbose_name_plural = "Qlik app usage"
+        constraints = [
+            models.UniqueConstraint(fields=("project", "app_id"), name="qlik_app_usage_project_app_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.appName or self.app_id
+
+
+class QlikAppScript(ProjectScopedModel):
+    """The current load script of an app."""
+
+    app_id = models.CharField(max_length=64)
+    script = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "qlik_app_scripts"
+        verbose_name = "Qlik app script"
+        constraints = [
+            models.UniqueConstraint(fields=("project", "app_id"), name="qlik_app_scripts_project_app_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.app_id

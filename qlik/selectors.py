@@ -1,0 +1,33 @@
+"""Reads for Qlik metadata, with the schema document's logical joins."""
+
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from customers.models import Project
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikSpace
+
+
+def app_list(*, project: Project) -> QuerySet[QlikApp]:
+    """A project's apps with their space name, usage classification and script presence.
+
+    Apps join spaces on `spaceId` (materialized), falling back to the legacy `space_id`
+    columns of older rows; usage and scripts join on `(project_id, app_id)`. Each join is a
+    correlated subquery in the same statement, so the query count does not grow with rows.
+    """
+    same_project = {"project_id": OuterRef("project_id")}
+    same_app = {**same_project, "app_id": OuterRef("app_id")}
+    spaces = QlikSpace.objects.filter(**same_project)
+    return (
+        QlikApp.objects.filter(project=project)
+        .annotate(
+            space_name=Coalesce(
+                Subquery(spaces.filter(spaceId=OuterRef("spaceId")).values("spaceName")[:1]),
+                Subquery(spaces.filter(space_id=OuterRef("space_id")).values("spaceName")[:1]),
+            ),
+            usage_classification=Subquery(
+                QlikAppUsage.objects.filter(**same_app).values("usageClassification")[:1]
+            ),
+            has_script=Exists(QlikAppScript.objects.filter(**same_app)),
+        )
+        .order_by("appName", "app_id")
+    )

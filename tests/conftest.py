@@ -1,0 +1,43 @@
+"""Test database: created and migrated by the owner role, used by the runtime role.
+
+The tests connect exactly as the web, API and workers do (NOSUPERUSER NOBYPASSRLS, no
+ownership), so every query in them passes through the RLS policies.
+"""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import setup_databases, teardown_databases
+
+from atlas import db_roles
+from atlas.rls import acting_as
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb):
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        db_roles.roles_bootstrap()
+        with db_roles.connected_as_owner():
+            db_config = setup_databases(
+                verbosity=verbosity, interactive=False, keepdb=django_db_keepdb, serialized_aliases=set()
+            )
+        db_roles.runtime_privileges_grant(dbname=connection.settings_dict["NAME"])
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock(), db_roles.connected_as_owner():
+            teardown_databases(db_config, verbosity=verbosity)
+
+
+@pytest.fixture
+def system_user(db):
+    from customers.models import User
+
+    return User.objects.get(username=settings.ATLAS_SYSTEM_USERNAME)
+
+
+@pytest.fixture
+def as_system(system_user):
+    """Run the test body as the system superuser identity."""
+    with acting_as(system_user):
+        yield system_user
