@@ -79,8 +79,9 @@ def acting_as(user, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
             yield
         finally:
             _identity.reset(token)
-        if not outermost:
-            # The savepoint was released, so the setting would outlive the block: restore.
+        if not outermost and not connections[using].needs_rollback:
+            # The savepoint is about to be released, so the setting would outlive the
+            # block: restore the outer one. (A savepoint rolled back reverts it itself.)
             _set_database_identity(previous.user_id if previous else None, using)
 
 

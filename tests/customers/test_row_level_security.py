@@ -71,7 +71,7 @@ def test_a_user_sees_none_of_another_customers_rows_in_any_table(world, system_u
 
 
 def test_no_identity_sees_no_rows(world, system_user):
-    a, b = world
+    a, _b = world
     with acting_as(system_user), connection.cursor() as cursor:
         assert set(foreign_rows_visible(cursor, a.rows).values()) == {1}
     with acting_as(None), connection.cursor() as cursor:
