@@ -8,9 +8,10 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
+ENV_FILE = Path(env.str("ATLAS_ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.is_file():
     # Real environment variables win over the file (read_env only sets missing ones).
-    environ.Env.read_env(BASE_DIR / ".env")
+    environ.Env.read_env(ENV_FILE)
 
 DEBUG = env.bool("ATLAS_DEBUG", default=False)
 
