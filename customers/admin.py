@@ -3,9 +3,36 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdminMixin
+from guardian.shortcuts import get_objects_for_user
 
+from atlas.admin import StaffViewableAdmin
 from customers.models import Customer, Project, User, UserCustomerAccess
-from customers.services import customer_credentials_set
+from customers.permissions import (
+    customer_object_permissions_clear,
+    customer_user_can_change,
+    customer_user_can_see,
+)
+from customers.services import access_revoke, customer_credentials_set
+
+
+def _can_change(request, customer) -> bool:
+    return customer is not None and customer_user_can_change(user=request.user, customer=customer)
+
+
+class CustomerObjectPermissionsForm(AdminUserObjectPermissionsForm):
+    """Refuses an object permission on a customer the user cannot see (RLS would hide it)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get(self.get_obj_perms_field_name()) and not customer_user_can_see(
+            user=self.user, customer=self.obj
+        ):
+            raise forms.ValidationError(
+                f"{self.user} cannot see {self.obj}: grant access to the customer first "
+                "(Access grants on the customer page), then give permissions."
+            )
+        return cleaned
 
 
 class CustomerAdminForm(forms.ModelForm):
@@ -50,22 +77,58 @@ class CustomerAdminForm(forms.ModelForm):
 
 
 class ProjectInline(admin.TabularInline):
+    """Projects are edited by whoever may change their customer."""
+
     model = Project
     fields = ("name", "description")
     extra = 0
     show_change_link = True
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
 
-class AccessInline(admin.TabularInline):
+    def has_add_permission(self, request, obj=None):
+        return _can_change(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _can_change(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _can_change(request, obj)
+
+
+class SuperuserEditsInline(admin.TabularInline):
+    """Access grants decide what RLS shows: only superusers change them (the policy agrees)."""
+
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class AccessInline(SuperuserEditsInline):
     model = UserCustomerAccess
     fields = ("user", "granted_at")
     readonly_fields = ("granted_at",)
     autocomplete_fields = ("user",)
-    extra = 0
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ReinforcedGuardedModelAdminMixin, StaffViewableAdmin):
+    """Staff see the customers RLS shows them and change those they hold change_customer on.
+
+    Superusers manage who may change a customer on its "Object permissions" page.
+    """
+
     form = CustomerAdminForm
     list_display = ("name", "tenant_url", "credentials_status", "credentials_changed_at")
     search_fields = ("name", "tenant_url")
@@ -95,6 +158,25 @@ class CustomerAdmin(admin.ModelAdmin):
 
         return f"API key: {state('api_key')} · OAuth client secret: {state('oauth_client_secret')}"
 
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return _can_change(request, obj) or (obj is None and request.user.is_superuser)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_obj_perms_manage_user_form(self, request):
+        return CustomerObjectPermissionsForm
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for grant in getattr(formset, "deleted_objects", ()):
+            if isinstance(grant, UserCustomerAccess):
+                # Seeing and editing stay consistent: no edit rights without sight.
+                customer_object_permissions_clear(user=grant.user, customer=grant.customer)
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         changes = form.credential_changes()
@@ -103,28 +185,59 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(StaffViewableAdmin):
     list_display = ("name", "customer", "created_at")
     list_filter = ("customer",)
     search_fields = ("name", "customer__name")
     list_select_related = ("customer",)
 
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return _can_change(request, obj and obj.customer) or (obj is None and request.user.is_superuser)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def get_field_queryset(self, db, db_field, request):
+        # Projects can only be given to customers the user may change.
+        queryset = super().get_field_queryset(db, db_field, request)
+        if db_field.name == "customer" and not request.user.is_superuser:
+            return get_objects_for_user(request.user, "customers.change_customer", Customer)
+        return queryset
+
 
 @admin.register(UserCustomerAccess)
-class UserCustomerAccessAdmin(admin.ModelAdmin):
+class UserCustomerAccessAdmin(StaffViewableAdmin):
     list_display = ("user", "customer", "granted_at")
     list_filter = ("customer",)
     search_fields = ("user__username", "customer__name")
     list_select_related = ("user", "customer")
     autocomplete_fields = ("user", "customer")
 
+    def has_add_permission(self, request):
+        return request.user.is_superuser
 
-class UserAccessInline(admin.TabularInline):
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def delete_model(self, request, obj):
+        access_revoke(user=obj.user, customer=obj.customer)
+
+    def delete_queryset(self, request, queryset):
+        for grant in queryset.select_related("user", "customer"):
+            access_revoke(user=grant.user, customer=grant.customer)
+
+
+class UserAccessInline(SuperuserEditsInline):
     model = UserCustomerAccess
     fk_name = "user"
     fields = ("customer", "granted_at")
     readonly_fields = ("granted_at",)
-    extra = 0
 
 
 @admin.register(User)

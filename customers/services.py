@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer, Project, User, UserCustomerAccess
+from customers.permissions import customer_object_permissions_clear
 
 
 def customer_create(
@@ -90,6 +91,9 @@ def access_grant(*, user: User, customer: Customer) -> UserCustomerAccess:
     return grant
 
 
+@transaction.atomic
 def access_revoke(*, user: User, customer: Customer) -> bool:
+    """End a user's sight of a customer, and with it any right to edit it."""
     deleted, _ = UserCustomerAccess.objects.filter(user=user, customer=customer).delete()
+    customer_object_permissions_clear(user=user, customer=customer)
     return bool(deleted)
