@@ -99,7 +99,7 @@ def test_revoking_access_also_takes_the_edit_rights(world):
 
 
 def test_support_browses_qlik_metadata_of_granted_customers_only(world, client):
-    acme, globex, support = world
+    _acme, globex, support = world
     client.force_login(support)
     page = client.get(reverse("admin:qlik_qlikapp_changelist")).content.decode()
     assert "App app-acme-0" in page
