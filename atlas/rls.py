@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 # Tables whose rows are scoped by RLS (quoted as Django's SQL compiler writes them).
-TENANT_TABLE_RE = re.compile(r'"(customers|projects|user_customer_access|qlik_\w+|lineage_\w+)"')
+TENANT_TABLE_RE = re.compile(
+    r'"(customers|projects|user_customer_access|qlik_\w+|lineage_\w+|customers_historical\w+)"'
+)
 
 
 class RlsIdentityMissing(RuntimeError):

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "guardian",
+    "simple_history",
     "customers.apps.CustomersConfig",
     "qlik.apps.QlikConfig",
     "lineage.apps.LineageConfig",
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: opens the request transaction with the RLS identity of the authenticated user
     # and renders the response inside it.
@@ -137,6 +139,8 @@ ATLAS_SYSTEM_USERNAME = "atlas-system"
 # Demo users (admin / support / consultant) are created only on the embedded database.
 ATLAS_DEMO_PASSWORD = env.str("ATLAS_DEMO_PASSWORD", default="demo")
 GUARDIAN_RAISE_403 = False
+# History is a record, not an undo button: changes go through the services.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- I18N, static ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdminMixin
 from guardian.shortcuts import get_objects_for_user
+from simple_history.admin import SimpleHistoryAdmin
 
 from atlas.admin import StaffViewableAdmin
 from customers.models import Customer, Project, User, UserCustomerAccess
@@ -123,7 +124,7 @@ class AccessInline(SuperuserEditsInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReinforcedGuardedModelAdminMixin, StaffViewableAdmin):
+class CustomerAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, StaffViewableAdmin):
     """Staff see the customers RLS shows them and change those they hold change_customer on.
 
     Superusers manage who may change a customer on its "Object permissions" page.
@@ -185,7 +186,7 @@ class CustomerAdmin(ReinforcedGuardedModelAdminMixin, StaffViewableAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(StaffViewableAdmin):
+class ProjectAdmin(SimpleHistoryAdmin, StaffViewableAdmin):
     list_display = ("name", "customer", "created_at")
     list_filter = ("customer",)
     search_fields = ("name", "customer__name")
@@ -209,7 +210,7 @@ class ProjectAdmin(StaffViewableAdmin):
 
 
 @admin.register(UserCustomerAccess)
-class UserCustomerAccessAdmin(StaffViewableAdmin):
+class UserCustomerAccessAdmin(SimpleHistoryAdmin, StaffViewableAdmin):
     list_display = ("user", "customer", "granted_at")
     list_filter = ("customer",)
     search_fields = ("user__username", "customer__name")

@@ -2,8 +2,16 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from simple_history.models import HistoricalRecords
 
+from atlas import rls
 from atlas.fields import EncryptedTextField
+
+
+def _history_user(**kwargs):
+    """Who made a change: the RLS identity in force (request user, command --actor)."""
+    user_id = rls.current_user_id()
+    return User.objects.filter(pk=user_id).first() if user_id else None
 
 
 class User(AbstractUser):
@@ -21,11 +29,13 @@ class Customer(models.Model):
     api_key = EncryptedTextField("API key", null=True, blank=True)
     oauth_client_id = models.CharField("OAuth client id", max_length=200, blank=True)
     oauth_client_secret = EncryptedTextField("OAuth client secret", null=True, blank=True)
-    credentials_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    credentials_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     SECRET_FIELDS = ("api_key", "oauth_client_secret")
+    # Secrets never enter the history; credentials_changed_at records that they changed.
+    history = HistoricalRecords(excluded_fields=SECRET_FIELDS, get_user=_history_user)
 
     class Meta:
         db_table = "customers"
@@ -52,6 +62,8 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords(get_user=_history_user)
+
     class Meta:
         db_table = "projects"
         ordering = ("customer__name", "name")
@@ -69,6 +81,8 @@ class UserCustomerAccess(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="customer_access")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="access_grants")
     granted_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords(get_user=_history_user)
 
     class Meta:
         db_table = "user_customer_access"
