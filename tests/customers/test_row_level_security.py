@@ -167,3 +167,18 @@ def test_the_isolation_check_catches_a_broken_policy(db):
         cursor.execute("ALTER POLICY qlik_apps_select ON qlik_apps USING (true)")
         assert theirs_visible_to_user() == 1
         raw.rollback()
+
+
+def test_the_history_tables_have_rls_enabled_and_forced(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relrowsecurity AND relforcerowsecurity FROM pg_class "
+            "WHERE relkind = 'r' AND relname LIKE 'customers\\_historical%%'"
+        )
+        catalog = dict(cursor.fetchall())
+    assert sorted(catalog) == [
+        "customers_historicalcustomer",
+        "customers_historicalproject",
+        "customers_historicalusercustomeraccess",
+    ]
+    assert all(catalog.values())
