@@ -34,6 +34,9 @@ class ReadOnlyModelAdmin(StaffViewableAdmin):
 
     show_full_result_count = False  # no second COUNT(*) over the whole table per page
     list_per_page = 50
+    list_select_related = ("project__customer",)  # list_display shows the project
+    exclude = ("data",)
+    readonly_fields = ("data_pretty",)
 
     def has_add_permission(self, request, obj=None):
         return False

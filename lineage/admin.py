@@ -11,9 +11,6 @@ class LineageNodeAdmin(ReadOnlyModelAdmin):
     list_display = ("label", "type", "node_id", "project")
     list_filter = ("project", "type")
     search_fields = ("label", "node_id", "app_id")
-    list_select_related = ("project__customer",)
-    exclude = ("data",)
-    readonly_fields = ("data_pretty",)
 
 
 @admin.register(LineageEdge)
@@ -21,6 +18,3 @@ class LineageEdgeAdmin(ReadOnlyModelAdmin):
     list_display = ("source", "relation", "target", "project")
     list_filter = ("project", "relation")
     search_fields = ("source", "target")
-    list_select_related = ("project__customer",)
-    exclude = ("data",)
-    readonly_fields = ("data_pretty",)

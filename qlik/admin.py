@@ -11,9 +11,6 @@ class QlikSpaceAdmin(ReadOnlyModelAdmin):
     list_display = ("spaceName", "type", "spaceId", "project", "updatedAt")
     list_filter = ("project", "type")
     search_fields = ("spaceName", "space_id")
-    list_select_related = ("project__customer",)
-    exclude = ("data",)
-    readonly_fields = ("data_pretty",)
 
 
 @admin.register(QlikApp)
@@ -21,9 +18,6 @@ class QlikAppAdmin(ReadOnlyModelAdmin):
     list_display = ("appName", "status", "spaceId", "project", "nodesCount", "edgesCount", "lineageSuccess")
     list_filter = ("project", "status", "lineageSuccess")
     search_fields = ("appName", "app_id")
-    list_select_related = ("project__customer",)
-    exclude = ("data",)
-    readonly_fields = ("data_pretty",)
 
 
 @admin.register(QlikDataConnection)
@@ -31,9 +25,6 @@ class QlikDataConnectionAdmin(ReadOnlyModelAdmin):
     list_display = ("qName", "qType", "space", "project", "updated")
     list_filter = ("project", "qType")
     search_fields = ("qName", "connection_id", "qri")
-    list_select_related = ("project__customer",)
-    exclude = ("data",)
-    readonly_fields = ("data_pretty",)
 
 
 @admin.register(QlikAppUsage)
@@ -48,9 +39,6 @@ class QlikAppUsageAdmin(ReadOnlyModelAdmin):
     )
     list_filter = ("project", "usageClassification")
     search_fields = ("appName", "app_id")
-    list_select_related = ("project__customer",)
-    exclude = ("data",)
-    readonly_fields = ("data_pretty",)
 
 
 @admin.register(QlikAppScript)
@@ -58,5 +46,4 @@ class QlikAppScriptAdmin(ReadOnlyModelAdmin):
     list_display = ("app_id", "project")
     list_filter = ("project",)
     search_fields = ("app_id", "script")
-    list_select_related = ("project__customer",)
-    exclude = ("data",)
+    readonly_fields = ()  # the payload only repeats the script
