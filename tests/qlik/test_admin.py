@@ -1,0 +1,112 @@
+"""The read-only Qlik and lineage admin: bounded queries per page, estimates, links, filters."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from atlas.admin import EstimatedCountPaginator
+from atlas.rls import acting_as
+from customers.models import User
+from lineage.services import lineage_graph_replace
+from qlik.models import QlikApp
+from qlik.services import qlik_snapshot_replace
+from tests.factories import PROJECT_SCOPED_MODELS, snapshot_for, tenant_create
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    client.force_login(User.objects.create_superuser(username="root", password="pw"))
+    return client
+
+
+def _grow(tenant, system_user, apps: int) -> None:
+    """Give the tenant's project `apps` apps (with scripts and usage) and a lineage chain."""
+    with acting_as(system_user):
+        qlik_snapshot_replace(project=tenant.project, snapshot=snapshot_for("a", apps=apps))
+        nodes = [
+            {"id": f"app:app-a-{n}", "type": "app", "label": f"app {n}", "app_id": f"app-a-{n}"}
+            for n in range(apps)
+        ]
+        edges = [
+            {"source": f"app:app-a-{n}", "target": f"app:app-a-{n + 1}", "relation": "feeds"}
+            for n in range(apps - 1)
+        ]
+        lineage_graph_replace(project=tenant.project, nodes=nodes, edges=edges)
+
+
+def _queries_per_changelist(client) -> dict[str, int]:
+    counts = {}
+    for model in PROJECT_SCOPED_MODELS:
+        meta = model._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, meta.label
+        counts[meta.label] = len(queries)
+    return counts
+
+
+def test_changelist_queries_do_not_grow_with_the_data(superuser_client, system_user, monkeypatch):
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_limit", 100)
+    tenant = tenant_create("a")
+    _grow(tenant, system_user, apps=120)
+    at_120 = _queries_per_changelist(superuser_client)
+    _grow(tenant, system_user, apps=1200)
+    tenant_create("b")  # and one more customer and project in the filters
+    with acting_as(system_user):
+        assert QlikApp.objects.count() == 1201
+    at_1200 = _queries_per_changelist(superuser_client)
+    assert at_1200 == at_120
+    assert max(at_120.values()) <= 12, at_120  # session, identity, filters, count, page
+
+
+def test_a_count_past_the_exact_limit_is_estimated_and_every_page_opens(
+    superuser_client, system_user, monkeypatch
+):
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_limit", 100)
+    tenant = tenant_create("a")
+    _grow(tenant, system_user, apps=300)
+    url = reverse("admin:qlik_qlikapp_changelist")
+    first = superuser_client.get(url)
+    assert first.context["cl"].paginator.estimated is True
+    assert first.context["cl"].result_count > 100
+    last_page = superuser_client.get(url, {"p": 6})  # rows 251-300 of 300
+    assert last_page.status_code == 200
+    assert len(last_page.context["cl"].result_list) == 50
+
+
+def test_a_small_list_is_counted_exactly(superuser_client, system_user):
+    tenant = tenant_create("a")
+    _grow(tenant, system_user, apps=7)
+    response = superuser_client.get(reverse("admin:qlik_qlikapp_changelist"))
+    assert response.context["cl"].paginator.estimated is False
+    assert response.context["cl"].result_count == 7
+
+
+def test_the_space_filter_narrows_apps_to_one_space(superuser_client, system_user):
+    a, b = tenant_create("a", apps=3), tenant_create("b", apps=2)
+    url = reverse("admin:qlik_qlikapp_changelist")
+    everything = superuser_client.get(url).context["cl"].result_count
+    only_b = superuser_client.get(url, {"space": "space-b"}).context["cl"]
+    assert everything == 5
+    assert only_b.result_count == 2
+    assert {app.project_id for app in only_b.result_list} == {b.project.pk}
+    assert a.project.pk != b.project.pk
+
+
+def test_the_app_page_links_to_its_space_usage_script_and_lineage(superuser_client):
+    tenant = tenant_create("a")
+    app = tenant.rows[QlikApp]
+    page = superuser_client.get(reverse("admin:qlik_qlikapp_change", args=[app.pk])).content.decode()
+    project = f"project__id__exact={tenant.project.pk}"
+    assert f"{reverse('admin:qlik_qlikspace_changelist')}?{project}&amp;space_id=space-a" in page
+    for target in ("qlikappusage", "qlikappscript"):
+        assert f"{reverse(f'admin:qlik_{target}_changelist')}?{project}&amp;app_id={app.app_id}" in page
+    assert f"{reverse('admin:lineage_lineagenode_changelist')}?{project}&amp;app_id={app.app_id}" in page
+    # The linked lists really narrow to the app.
+    usage = superuser_client.get(
+        reverse("admin:qlik_qlikappusage_changelist"),
+        {"project__id__exact": tenant.project.pk, "app_id": app.app_id},
+    )
+    assert [row.app_id for row in usage.context["cl"].result_list] == [app.app_id]
