@@ -10,8 +10,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from customers.models import Customer, User
+from customers.permissions import CHANGE_CUSTOMER
 from customers.services import access_grant, customer_create, project_create
 from lineage.services import lineage_graph_replace
 from qlik.services import QlikSnapshot, qlik_snapshot_replace
@@ -265,6 +267,8 @@ def demo_load() -> bool:
         customers[name] = customer
     if settings.ATLAS_EMBEDDED_DB:
         _demo_user("admin", is_superuser=True)
+        acme = customers["Acme Analytics"]
         for username, is_staff in (("support", True), ("consultant", False)):
-            access_grant(user=_demo_user(username, is_staff=is_staff), customer=customers["Acme Analytics"])
+            access_grant(user=_demo_user(username, is_staff=is_staff), customer=acme)
+        assign_perm(CHANGE_CUSTOMER, User.objects.get(username="support"), acme)
     return True
