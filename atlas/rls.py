@@ -33,6 +33,7 @@ class RlsIdentityMissing(RuntimeError):
 @dataclass(frozen=True)
 class _Identity:
     user_id: int | None  # None: explicitly nobody (an anonymous request)
+    project_id: int | None = None  # narrows project-scoped tables to one project
 
 
 _identity: ContextVar[_Identity | None] = ContextVar("atlas_rls_identity", default=None)
@@ -55,28 +56,34 @@ def _user_id_of(user) -> int | None:
     return user.pk
 
 
-def _set_database_identity(user_id: int | None, using: str) -> None:
+def _set_database_identity(identity: _Identity | None, using: str) -> None:
+    def text(value: int | None) -> str:
+        return "" if value is None else str(value)
+
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('atlas.user_id', %s, true)",
-            ["" if user_id is None else str(user_id)],
+            "SELECT set_config('atlas.user_id', %s, true), set_config('atlas.project_id', %s, true)",
+            [text(identity and identity.user_id), text(identity and identity.project_id)],
         )
 
 
 @contextmanager
-def acting_as(user, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+def acting_as(user, *, project=None, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """Run the block in a transaction whose RLS identity is `user` (a User, or anonymous/None).
+
+    With `project` (a Project or its id), the qlik_* and lineage_* tables are further
+    narrowed to that one project: what a background job working on it uses.
 
     Nested use switches the identity for the inner block and restores the outer one after
     it. If the block raises, its savepoint or transaction is rolled back, and PostgreSQL
     reverts the setting with it.
     """
-    user_id = _user_id_of(user)
+    identity = _Identity(_user_id_of(user), getattr(project, "pk", project))
     previous = _identity.get()
     outermost = not connections[using].in_atomic_block
     with transaction.atomic(using=using):
-        _set_database_identity(user_id, using)
-        token = _identity.set(_Identity(user_id))
+        _set_database_identity(identity, using)
+        token = _identity.set(identity)
         try:
             yield
         finally:
@@ -84,7 +91,7 @@ def acting_as(user, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         if not outermost and not connections[using].needs_rollback:
             # The savepoint is about to be released, so the setting would outlive the
             # block: restore the outer one. (A savepoint rolled back reverts it itself.)
-            _set_database_identity(previous.user_id if previous else None, using)
+            _set_database_identity(previous, using)
 
 
 @contextmanager

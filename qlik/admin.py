@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from atlas.admin import ProjectListFilter, ReadOnlyModelAdmin, changelist_url, links_html
 from lineage.models import LineageEdge, LineageNode
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
 
 
 class SpaceListFilter(admin.SimpleListFilter):
@@ -135,3 +135,43 @@ class QlikAppScriptAdmin(ReadOnlyModelAdmin):
     search_fields = ("=app_id", "script")
     readonly_fields = ("app_link",)  # the payload only repeats the script
     app_link = QlikAppUsageAdmin.app_link
+
+
+@admin.register(QlikSyncRun)
+class QlikSyncRunAdmin(ReadOnlyModelAdmin):
+    """The operational record: what each sync did, cost and why it failed."""
+
+    list_display = (
+        "started_at",
+        "project",
+        "status",
+        "trigger",
+        "requested_by",
+        "duration",
+        "apps",
+        "api_calls",
+        "calls_per_app",
+        "rate_limited",
+        "short_error",
+    )
+    list_filter = (ProjectListFilter, "status", "trigger")
+    list_select_related = ("project__customer", "requested_by")
+    search_fields = ("error", "notes")
+    date_hierarchy = None
+    exclude = ()
+    readonly_fields = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The customer list links to all runs of a customer's projects.
+        return lookup == "project__customer__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="apps")
+    def apps(self, obj):
+        return (obj.counts or {}).get("qlik_apps", "-")
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return obj.error[:100]

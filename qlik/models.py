@@ -153,3 +153,66 @@ class QlikAppScript(ProjectScopedModel):
 
     def __str__(self) -> str:
         return self.app_id
+
+
+class QlikSyncRun(models.Model):
+    """One sync or import of a project: who, when, how it ended and what it cost."""
+
+    class Trigger(models.TextChoices):
+        COMMAND = "command", "Command line"
+        SCHEDULE = "schedule", "Schedule"
+        ADMIN = "admin", "Admin (sync now)"
+        API = "api", "API"
+        IMPORT = "import", "Offline import"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey("customers.Project", on_delete=models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        "customers.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    full = models.BooleanField(default=False, help_text="Refetched every app, not only changed ones")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="Rows stored per table")
+    api_calls = models.PositiveIntegerField(default=0)
+    rate_limited = models.PositiveIntegerField(default=0, help_text="429 answers met")
+    retries = models.PositiveIntegerField(default=0)
+    bytes_received = models.BigIntegerField(default=0)
+    apps_fetched = models.PositiveIntegerField(default=0, help_text="Apps whose details were fetched")
+    apps_carried = models.PositiveIntegerField(default=0, help_text="Unchanged apps carried over")
+    storage_seconds = models.FloatField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "qlik_sync_runs"
+        verbose_name = "sync run"
+        ordering = ("-started_at", "-id")
+        constraints = [
+            # The database itself refuses a second running sync of one project.
+            models.UniqueConstraint(
+                fields=("project",),
+                condition=models.Q(status="running"),
+                name="qlik_sync_runs_one_running_per_project",
+            )
+        ]
+        indexes = [models.Index(fields=("project", "-started_at"), name="qlik_sync_runs_project_started")]
+
+    def __str__(self) -> str:
+        return f"{self.project} sync #{self.pk} ({self.status})"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None
+
+    @property
+    def calls_per_app(self) -> float | None:
+        apps = self.counts.get("qlik_apps") if self.counts else None
+        return round(self.api_calls / apps, 2) if apps else None

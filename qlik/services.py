@@ -1,12 +1,52 @@
-"""Writes for Qlik metadata: a project's snapshot, stored from API-shaped objects."""
+"""Writes for Qlik metadata: storing API-shaped objects, the sync, the offline import.
 
+Storage is set-based: rows go in batches of 1,000 as one multi-row
+`INSERT ... ON CONFLICT (project_id, <key>) DO UPDATE` each, then one DELETE removes what
+vanished. The whole store runs in one transaction, so readers see the old snapshot or the
+new one, never a mix, and a failure at any point leaves the old one whole.
+
+The sync fetches first and stores after: pages are spooled to a temporary file as they
+arrive (memory stays flat however many apps there are), and the database transaction
+opens only for the storage phase, not for the minutes the API calls take.
+"""
+
+import json
+import logging
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from customers.models import Project
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace
+from atlas.rls import acting_as
+from customers.models import Project, User
+from qlik.artifacts import ArtifactDirectory
+from qlik.client import (
+    SHEET_VIEW_EVENT,
+    ClientOptions,
+    QlikBadResponse,
+    QlikClient,
+    QlikCredentialsRejected,
+    QlikError,
+    QlikUnavailable,
+)
+from qlik.models import (
+    QlikApp,
+    QlikAppScript,
+    QlikAppUsage,
+    QlikDataConnection,
+    QlikSpace,
+    QlikSyncRun,
+)
+from qlik.usage import AppUsageInputs, usage_row
+
+logger = logging.getLogger(__name__)
+BATCH_SIZE = 1000
 
 # Never stored, even if a payload carries it (only the single-connection GET does).
 CONNECTION_SECRET_KEYS = frozenset({"qConnectionSecret", "qPassword"})
@@ -109,26 +149,495 @@ def _usage(project: Project, obj: dict) -> QlikAppUsage:
     )
 
 
-@transaction.atomic
-def qlik_snapshot_replace(*, project: Project, snapshot: QlikSnapshot) -> dict[str, int]:
-    """Replace the project's Qlik metadata with `snapshot` in one transaction.
+def _script(project: Project, obj: dict) -> QlikAppScript:
+    return QlikAppScript(project=project, app_id=obj["appId"], script=obj["script"], data=obj)
 
-    Either the whole new snapshot is stored or, on any error, the previous one stays.
-    Returns the number of rows stored per table.
+
+# model -> (key field, builder from an API-shaped object, key of such an object)
+STORAGE = {
+    QlikSpace: ("space_id", _space, lambda obj: obj["id"]),
+    QlikApp: ("app_id", _app, lambda obj: obj["item"]["resourceId"]),
+    QlikDataConnection: ("connection_id", _data_connection, lambda obj: obj["id"]),
+    QlikAppScript: ("app_id", _script, lambda obj: obj["appId"]),
+    QlikAppUsage: ("app_id", _usage, lambda obj: obj["appId"]),
+}
+# Set by the lineage refresh, not by the sync: an upsert leaves them as they are.
+NOT_SYNCED = {"nodesCount", "edgesCount", "rootNodeId", "lineageFetched", "lineageSuccess"}
+
+
+def _update_fields(model) -> list[str]:
+    key = STORAGE[model][0]
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in {"project", key, *NOT_SYNCED}
+    ]
+
+
+def _batches(objects: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for obj in objects:
+        batch.append(obj)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _upsert(*, project: Project, model, objects: Iterable[dict]) -> set[str]:
+    key, build, key_of = STORAGE[model]
+    update_fields = _update_fields(model)
+    stored: set[str] = set()
+    for batch in _batches(objects, BATCH_SIZE):
+        # One statement cannot update a row twice: a tenant listing an object twice (a
+        # cursor shifting under concurrent changes) keeps its last copy.
+        unique = {key_of(obj): obj for obj in batch}
+        model.objects.bulk_create(
+            [build(project, obj) for obj in unique.values()],
+            update_conflicts=True,
+            unique_fields=["project", key],
+            update_fields=update_fields,
+        )
+        stored.update(unique)
+    return stored
+
+
+@transaction.atomic
+def qlik_rows_store(
+    *,
+    project: Project,
+    rows: dict,
+    keep: dict | None = None,
+) -> dict[str, int]:
+    """Upsert API-shaped objects per model and delete the project's rows that vanished.
+
+    `rows` maps a model to an iterable of objects (streamed: never all in memory);
+    `keep` maps a model to the keys that survive besides those stored (the scripts of
+    unchanged apps, which a sync does not fetch again). Returns rows stored per table.
+    Runs in one transaction, under the caller's RLS identity.
     """
-    rows = {
-        QlikSpace: [_space(project, obj) for obj in snapshot.spaces],
-        QlikApp: [_app(project, obj) for obj in snapshot.apps],
-        QlikDataConnection: [_data_connection(project, obj) for obj in snapshot.data_connections],
-        QlikAppScript: [
-            QlikAppScript(project=project, app_id=app_id, script=script, data={"script": script})
-            for app_id, script in snapshot.scripts.items()
-        ],
-        QlikAppUsage: [_usage(project, obj) for obj in snapshot.usage],
-    }
     counts = {}
     for model, objects in rows.items():
-        model.objects.filter(project=project).delete()
-        model.objects.bulk_create(objects, batch_size=1000)
-        counts[model._meta.db_table] = len(objects)
+        key = STORAGE[model][0]
+        stored = _upsert(project=project, model=model, objects=objects)
+        survivors = stored | set((keep or {}).get(model, ()))
+        model.objects.filter(project=project).exclude(**{f"{key}__in": survivors}).delete()
+        counts[model._meta.db_table] = len(stored)
     return counts
+
+
+def qlik_snapshot_replace(*, project: Project, snapshot: QlikSnapshot) -> dict[str, int]:
+    """Make the project's Qlik metadata exactly `snapshot`, in one transaction."""
+    return qlik_rows_store(
+        project=project,
+        rows={
+            QlikSpace: snapshot.spaces,
+            QlikApp: snapshot.apps,
+            QlikDataConnection: snapshot.data_connections,
+            QlikAppScript: [
+                {"appId": app_id, "script": script} for app_id, script in snapshot.scripts.items()
+            ],
+            QlikAppUsage: snapshot.usage,
+        },
+    )
+
+
+# --- sync runs ---------------------------------------------------------------------------
+
+
+class SyncAlreadyRunning(QlikError):
+    """Another sync of the project is under way (the database allows one)."""
+
+
+def sync_run_start(
+    *, project: Project, trigger: str, requested_by: User | None = None, full: bool = False
+) -> QlikSyncRun:
+    """Record a running sync; a run whose process died (stale heartbeat) is closed first."""
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.QLIK_SYNC_STALE_SECONDS)
+    QlikSyncRun.objects.filter(
+        project=project, status=QlikSyncRun.Status.RUNNING, heartbeat_at__lt=stale_before
+    ).update(
+        status=QlikSyncRun.Status.FAILED,
+        finished_at=now,
+        error="Interrupted: the process running this sync ended before it finished.",
+    )
+    try:
+        with transaction.atomic():
+            return QlikSyncRun.objects.create(
+                project=project, trigger=trigger, requested_by=requested_by, full=full
+            )
+    except IntegrityError:
+        running = QlikSyncRun.objects.filter(project=project, status=QlikSyncRun.Status.RUNNING).first()
+        since = f" (run #{running.pk}, started {running.started_at:%Y-%m-%d %H:%M} UTC)" if running else ""
+        raise SyncAlreadyRunning(f"A sync of {project} is already running{since}.")
+
+
+def sync_run_finish(*, run: QlikSyncRun, error: str = "", **values) -> QlikSyncRun:
+    run.status = QlikSyncRun.Status.FAILED if error else QlikSyncRun.Status.SUCCEEDED
+    run.error = error[:2000]
+    run.finished_at = timezone.now()
+    for name, value in values.items():
+        setattr(run, name, value)
+    run.save()
+    return run
+
+
+# --- the sync ----------------------------------------------------------------------------
+
+Progress = Callable[[str, int, int | None], None]  # (phase, done, total or None)
+
+
+def _no_progress(phase: str, done: int, total: int | None) -> None:
+    return None
+
+
+class _Spool:
+    """API objects parked on disk between the fetch and the storage phase (JSON lines)."""
+
+    def __init__(self, directory: str):
+        self._directory = Path(directory)
+        self._files: dict[str, object] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, name: str, obj: dict) -> None:
+        if name not in self._files:
+            self._files[name] = (self._directory / f"{name}.jsonl").open("w", encoding="utf-8")
+        self._files[name].write(json.dumps(obj, separators=(",", ":")) + "\n")
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def read(self, name: str) -> Iterator[dict]:
+        handle = self._files.get(name)
+        if handle is None:
+            return
+        handle.flush()
+        with (self._directory / f"{name}.jsonl").open(encoding="utf-8") as lines:
+            for line in lines:
+                yield json.loads(line)
+
+
+def client_options() -> ClientOptions:
+    return ClientOptions(
+        timeout=settings.QLIK_TIMEOUT_SECONDS,
+        max_retries=settings.QLIK_MAX_RETRIES,
+        max_retry_seconds=settings.QLIK_MAX_RETRY_SECONDS,
+        requests_per_minute=settings.QLIK_REQUESTS_PER_MINUTE,
+        concurrency=settings.QLIK_CONCURRENCY,
+        paths={**ClientOptions().paths, **settings.QLIK_API_PATHS},
+    )
+
+
+def qlik_client_for(*, customer) -> QlikClient:
+    """A client with the customer's decrypted key (raises UndecryptableSecret naming it)."""
+    api_key = customer.api_key
+    if not api_key:
+        raise QlikCredentialsRejected(f"{customer} has no Qlik API key: set one on the customer first.")
+    return QlikClient(customer.tenant_url, api_key, options=client_options())
+
+
+def customer_connection_test(*, customer) -> str:
+    """One cheap authenticated call; returns what the tenant said, in words."""
+    with qlik_client_for(customer=customer) as client:
+        me = client.me()
+    return f"Connected to {customer.tenant_url} as {me.get('name') or me.get('id') or 'the API user'}."
+
+
+def _when_text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+@dataclass
+class _Fetch:
+    """What a sync learnt before storing; small per app, never the payloads."""
+
+    usage: dict[str, AppUsageInputs] = field(default_factory=dict)
+    app_ids: set[str] = field(default_factory=set)
+    fetched: int = 0
+    carried: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _reloads_collect(client: QlikClient, fetch: _Fetch, since: str, progress: Progress) -> None:
+    """The reload listing, newest first, read until the window starts."""
+    seen = 0
+    for page in client.reloads():
+        for reload in page:
+            app_id, created = reload.get("appId"), _when_text(reload.get("creationTime"))
+            if not isinstance(app_id, str):
+                raise QlikBadResponse("/reloads answered a reload without an appId")
+            inputs = fetch.usage.setdefault(app_id, AppUsageInputs())
+            if not inputs.last_reload_id:
+                inputs.last_reload_id = str(reload.get("id") or "")
+                inputs.last_reload_end = reload.get("endTime")
+            if created >= since:
+                inputs.reloads_in_window += 1
+        seen += len(page)
+        progress("reloads", seen, None)
+        if page and _when_text(page[-1].get("creationTime")) < since:
+            break
+
+
+def _audits_collect(client: QlikClient, fetch: _Fetch, since: str, until: str, progress: Progress) -> None:
+    seen = 0
+    try:
+        for page in client.audits(event_type=SHEET_VIEW_EVENT, since=since, until=until):
+            for event in page:
+                app_id = (event.get("data") or {}).get("appId")
+                if not isinstance(app_id, str):
+                    continue
+                inputs = fetch.usage.setdefault(app_id, AppUsageInputs())
+                inputs.sheet_views += 1
+                if event.get("userId"):
+                    inputs.viewers.add(str(event["userId"]))
+                when = _when_text(event.get("eventTime"))
+                if when and (inputs.last_viewed is None or when > inputs.last_viewed):
+                    inputs.last_viewed = when
+            seen += len(page)
+            progress("audits", seen, None)
+    except QlikCredentialsRejected as exc:
+        # Reading audits takes a right many keys lack: usage then rests on item views.
+        fetch.notes.append(f"Sheet views not counted: {exc}")
+
+
+def _connections_used(metadata: dict | None) -> list[str]:
+    statements = (metadata or {}).get("statements") or []
+    return sorted({s["connection"] for s in statements if isinstance(s, dict) and s.get("connection")})
+
+
+def _app_details(client: QlikClient, item: dict, inputs: AppUsageInputs) -> dict:
+    app_id = item["resourceId"]
+    details = {"attributes": client.app_attributes(app_id), "script": client.app_script(app_id)}
+    details["reloadMetadata"] = (
+        client.reload_metadata(app_id, inputs.last_reload_id) if inputs.last_reload_id else None
+    )
+    return details
+
+
+def _unchanged(previous: dict | None, item: dict, inputs: AppUsageInputs) -> bool:
+    if not previous:
+        return False
+    before = previous.get("item") or {}
+    return (
+        before.get("resourceUpdatedAt") == item.get("resourceUpdatedAt")
+        and before.get("resourceReloadEndTime") == item.get("resourceReloadEndTime")
+        and (previous.get("lastReloadId") or "") == inputs.last_reload_id
+    )
+
+
+def _apps_collect(
+    *, client, project, actor, run, fetch: _Fetch, spool: _Spool, full: bool, progress: Progress, now: str
+) -> None:
+    window_days, threshold = settings.QLIK_USAGE_WINDOW_DAYS, settings.QLIK_LOW_USE_THRESHOLD
+    artifact_file_name = getattr(client, "artifact_file_name", None)
+    for page in client.app_items():
+        items = [item for item in page if item.get("resourceType", "app") == "app"]
+        for item in items:
+            if not isinstance(item.get("resourceId"), str):
+                raise QlikBadResponse("/items answered an app item without a resourceId")
+        guids = [item["resourceId"] for item in items]
+        with acting_as(actor, project=project):
+            previous = dict(
+                QlikApp.objects.filter(project=project, app_id__in=guids).values_list("app_id", "data")
+            )
+            QlikSyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+        changed = [
+            item
+            for item in items
+            if full
+            or not _unchanged(
+                previous.get(item["resourceId"]), item, fetch.usage.get(item["resourceId"], AppUsageInputs())
+            )
+        ]
+        details = dict(
+            zip(
+                [item["resourceId"] for item in changed],
+                client.parallel(
+                    lambda item: _app_details(
+                        client, item, fetch.usage.get(item["resourceId"], AppUsageInputs())
+                    ),
+                    changed,
+                ),
+                strict=True,
+            )
+        )
+        for item in items:
+            guid = item["resourceId"]
+            inputs = fetch.usage.pop(guid, AppUsageInputs())
+            if guid in details:
+                fresh = details[guid]
+                attributes, metadata = fresh["attributes"], fresh["reloadMetadata"]
+                spool.add("scripts", {"appId": guid, "script": fresh["script"]})
+                fetch.fetched += 1
+            else:
+                attributes = previous[guid].get("attributes") or {}
+                metadata = previous[guid].get("reloadMetadata")
+                fetch.carried += 1
+            spool.add(
+                "apps",
+                {
+                    "item": item,
+                    "attributes": attributes,
+                    "reloadMetadata": metadata,
+                    "lastReloadId": inputs.last_reload_id,
+                },
+            )
+            usage = usage_row(
+                item=item,
+                inputs=inputs,
+                connections=_connections_used(metadata),
+                window_days=window_days,
+                generated_at=now,
+                low_use_threshold=threshold,
+            )
+            if artifact_file_name:  # an offline import names the file each app came from
+                usage["_artifactFileName"] = artifact_file_name(guid)
+            spool.add("usage", usage)
+            fetch.app_ids.add(guid)
+        progress("apps", len(fetch.app_ids), None)
+
+
+def qlik_project_sync(
+    *,
+    project: Project,
+    actor: User,
+    trigger: str = QlikSyncRun.Trigger.COMMAND,
+    requested_by: User | None = None,
+    full: bool = False,
+    progress: Progress = _no_progress,
+    client: QlikClient | None = None,
+) -> QlikSyncRun:
+    """Sync a project from its customer's tenant; returns the run (failed or succeeded).
+
+    Acts as `actor`, narrowed by RLS to this one project. The run record is committed on
+    its own, so it survives a failed sync; the snapshot is stored in one transaction.
+    """
+    with acting_as(actor, project=project):
+        run = sync_run_start(project=project, trigger=trigger, requested_by=requested_by or actor, full=full)
+    stats_client = client
+    try:
+        with acting_as(actor, project=project):
+            owned_client = client or qlik_client_for(customer=project.customer)
+        stats_client = owned_client
+        with owned_client, tempfile.TemporaryDirectory(prefix="qlik-sync-") as directory:
+            spool, fetch = _Spool(directory), _Fetch()
+            moment = timezone.now()
+            now = moment.isoformat()
+            since = (moment - timedelta(days=settings.QLIK_USAGE_WINDOW_DAYS)).isoformat()
+            for page in owned_client.spaces():
+                for space in page:
+                    if not isinstance(space.get("id"), str):
+                        raise QlikBadResponse("/spaces answered a space without an id")
+                    spool.add("spaces", space)
+                progress("spaces", spool.counts.get("spaces", 0), None)
+            for page in owned_client.data_connections():
+                for connection in page:
+                    if not isinstance(connection.get("id"), str):
+                        raise QlikBadResponse("/data-connections answered a connection without an id")
+                    spool.add("connections", connection)
+                progress("data connections", spool.counts.get("connections", 0), None)
+            _reloads_collect(owned_client, fetch, since, progress)
+            _audits_collect(owned_client, fetch, since, now, progress)
+            _apps_collect(
+                client=owned_client,
+                project=project,
+                actor=actor,
+                run=run,
+                fetch=fetch,
+                spool=spool,
+                full=full,
+                progress=progress,
+                now=now,
+            )
+            progress("storing", 0, None)
+            started = timezone.now()
+            with acting_as(actor, project=project):
+                counts = qlik_rows_store(
+                    project=project,
+                    rows={
+                        QlikSpace: spool.read("spaces"),
+                        QlikDataConnection: spool.read("connections"),
+                        QlikApp: spool.read("apps"),
+                        QlikAppScript: spool.read("scripts"),
+                        QlikAppUsage: spool.read("usage"),
+                    },
+                    keep={QlikAppScript: fetch.app_ids},
+                )
+            storage_seconds = (timezone.now() - started).total_seconds()
+            counts["qlik_app_scripts"] = spool.counts.get("scripts", 0)
+    except BaseException as exc:
+        if isinstance(exc, QlikError):
+            message = str(exc)
+        elif isinstance(exc, Exception):
+            message = f"{type(exc).__name__}: {exc}"
+        else:  # Ctrl-C, SIGTERM: record it, then let the process end
+            message = f"Interrupted ({type(exc).__name__}) before the sync finished."
+        logger.warning("Sync of %s failed: %s", project, message)
+        with acting_as(actor, project=project):
+            run = sync_run_finish(run=run, error=message, **_client_stats(stats_client))
+        run.transient = isinstance(exc, QlikUnavailable)  # worth retrying later
+        if not isinstance(exc, Exception):
+            raise
+        return run
+    with acting_as(actor, project=project):
+        return sync_run_finish(
+            run=run,
+            counts=counts,
+            apps_fetched=fetch.fetched,
+            apps_carried=fetch.carried,
+            storage_seconds=storage_seconds,
+            notes="\n".join(fetch.notes),
+            **_client_stats(owned_client),
+        )
+
+
+def _client_stats(client: QlikClient | None) -> dict:
+    if client is None:
+        return {}
+    stats = client.stats
+    return {
+        "api_calls": stats.calls,
+        "rate_limited": stats.rate_limited,
+        "retries": stats.retries,
+        "bytes_received": stats.bytes,
+    }
+
+
+def qlik_artifacts_import(*, project: Project, directory: str, actor: User) -> QlikSyncRun:
+    """Load exported JSON (see qlik.artifacts) through the sync's own code and storage."""
+    return qlik_project_sync(
+        project=project,
+        actor=actor,
+        trigger=QlikSyncRun.Trigger.IMPORT,
+        full=True,
+        client=ArtifactDirectory(directory),
+    )
+
+
+def project_sync_enqueue(
+    *, project: Project, trigger: str, requested_by: User | None = None, full: bool = False
+) -> int | None:
+    """Queue a background sync of `project`; None when one is already waiting."""
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    from qlik.tasks import sync_project
+
+    lock = f"qlik-sync-{project.pk}"
+    try:
+        with transaction.atomic():  # a refused enqueue must not abort the caller's transaction
+            return sync_project.configure(lock=lock, queueing_lock=lock).defer(
+                project_id=project.pk,
+                trigger=trigger,
+                requested_by_id=requested_by.pk if requested_by else None,
+                full=full,
+            )
+    except AlreadyEnqueued:
+        return None
+
+
+def project_syncs_enqueue(
+    *, projects: Iterable[Project], trigger: str, requested_by: User | None = None
+) -> list[int]:
+    """Queue a sync of each project; returns the ids of the jobs queued (waiting ones skipped)."""
+    jobs = [project_sync_enqueue(project=p, trigger=trigger, requested_by=requested_by) for p in projects]
+    return [job for job in jobs if job is not None]

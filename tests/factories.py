@@ -9,8 +9,8 @@ from customers.models import Customer, Project, User, UserCustomerAccess
 from customers.services import access_grant, customer_create, project_create
 from lineage.models import LineageEdge, LineageNode
 from lineage.services import lineage_graph_replace
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace
-from qlik.services import QlikSnapshot, qlik_snapshot_replace
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
+from qlik.services import QlikSnapshot, qlik_snapshot_replace, sync_run_finish, sync_run_start
 
 PROJECT_SCOPED_MODELS = (
     QlikSpace,
@@ -21,7 +21,9 @@ PROJECT_SCOPED_MODELS = (
     LineageNode,
     LineageEdge,
 )
-TENANT_MODELS = (Customer, Project, UserCustomerAccess, *PROJECT_SCOPED_MODELS)
+# Every table whose rows belong to one project.
+PROJECT_MODELS = (*PROJECT_SCOPED_MODELS, QlikSyncRun)
+TENANT_MODELS = (Customer, Project, UserCustomerAccess, *PROJECT_MODELS)
 
 
 def snapshot_for(tag: str, apps: int = 1) -> QlikSnapshot:
@@ -68,7 +70,9 @@ def tenant_create(tag: str, *, apps: int = 1) -> Tenant:
             ],
             edges=[{"source": f"file:{tag}.qvd", "target": f"app:app-{tag}-0", "relation": "loads"}],
         )
+        run = sync_run_start(project=project, trigger=QlikSyncRun.Trigger.COMMAND, requested_by=system)
+        sync_run_finish(run=run, counts={"qlik_apps": apps})
         rows = {Customer: customer, Project: project, UserCustomerAccess: grant}
-        for model in PROJECT_SCOPED_MODELS:
+        for model in PROJECT_MODELS:
             rows[model] = model.objects.filter(project=project).first()
     return Tenant(customer=customer, project=project, user=user, api_key=api_key, rows=rows)

@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from atlas import db_roles
 from atlas.rls import acting_as
 from customers.models import Customer, Project, UserCustomerAccess
-from tests.factories import PROJECT_SCOPED_MODELS, TENANT_MODELS, tenant_create
+from tests.factories import PROJECT_MODELS, TENANT_MODELS, tenant_create
 from tests.isolation import foreign_rows_visible
 
 TENANT_TABLES = sorted(model._meta.db_table for model in TENANT_MODELS)
@@ -95,7 +95,7 @@ def test_updates_and_deletes_of_another_customers_rows_affect_nothing(world, sys
         assert model.objects.filter(pk=row.pk).exists()
 
 
-@pytest.mark.parametrize("model", PROJECT_SCOPED_MODELS, ids=lambda m: m._meta.db_table)
+@pytest.mark.parametrize("model", PROJECT_MODELS, ids=lambda m: m._meta.db_table)
 def test_inserting_or_moving_rows_into_another_customers_project_is_rejected(world, model):
     a, b = world
     own = a.rows[model]

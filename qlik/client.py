@@ -1,0 +1,291 @@
+"""HTTP client for the Qlik Cloud REST API: paging, retries, a request budget. No ORM.
+
+Returns plain JSON data. Every answer that is not what the API promises raises
+`QlikBadResponse` naming the endpoint; credentials the tenant refuses raise
+`QlikCredentialsRejected` at once (never retried); 429, 5xx and connection errors are
+retried with exponential backoff and full jitter (honouring `Retry-After`), bounded in
+count and in total time. The API key only ever travels in the Authorization header: it
+is not part of any error message, log line or repr.
+"""
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from urllib.parse import quote, urljoin
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PATHS = {
+    "spaces": "/api/v1/spaces",
+    "items": "/api/v1/items",
+    "apps": "/api/v1/apps",
+    "data_connections": "/api/v1/data-connections",
+    "reloads": "/api/v1/reloads",
+    "audits": "/api/v1/audits",
+    "users_me": "/api/v1/users/me",
+}
+SHEET_VIEW_EVENT = "com.qlik.v1.analytics.analytics-app-client.sheet-view.opened"
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class QlikError(Exception):
+    """The tenant could not give what was asked; the message is safe to show and log."""
+
+
+class QlikCredentialsRejected(QlikError):
+    """401/403: the key is wrong, expired or lacks the right."""
+
+
+class QlikUnavailable(QlikError):
+    """Retries ran out (rate limits, server errors, network)."""
+
+
+class QlikBadResponse(QlikError):
+    """The answer is not shaped as the API documents."""
+
+
+@dataclass
+class ClientOptions:
+    """Tunables, from settings (QLIK_*) in production and set directly by tests."""
+
+    timeout: float = 30.0
+    page_limit: int = 100
+    max_retries: int = 6
+    max_retry_seconds: float = 120.0
+    backoff_base: float = 0.5
+    requests_per_minute: int = 900  # under Tier 1 (1,000/min per tenant)
+    concurrency: int = 4
+    paths: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PATHS))
+
+
+@dataclass
+class ClientStats:
+    """What a client did, for the sync-run record and the benchmark."""
+
+    calls: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    bytes: int = 0
+    waited_seconds: float = 0.0
+
+
+class RequestBudget:
+    """A sliding one-minute window: at most `per_minute` requests start in any 60 seconds."""
+
+    def __init__(self, per_minute: int, *, clock=time.monotonic, sleep=time.sleep):
+        self.per_minute = per_minute
+        self._starts: deque[float] = deque()
+        self._lock = threading.Lock()
+        self._clock, self._sleep = clock, sleep
+
+    def acquire(self) -> float:
+        """Wait for a slot; return how long we waited."""
+        if self.per_minute <= 0:
+            return 0.0
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._starts and now - self._starts[0] >= 60.0:
+                    self._starts.popleft()
+                if len(self._starts) < self.per_minute:
+                    self._starts.append(now)
+                    return waited
+                pause = 60.0 - (now - self._starts[0])
+            self._sleep(pause)
+            waited += pause
+
+
+class QlikClient:
+    """One tenant, one API key. Thread-safe: per-app calls run on a bounded pool."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        options: ClientOptions | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.options = options or ClientOptions()
+        self.base_url = base_url.rstrip("/")
+        self.stats = ClientStats()
+        self._sleep = sleep
+        self._stats_lock = threading.Lock()
+        self._budget = RequestBudget(self.options.requests_per_minute, sleep=sleep)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            timeout=self.options.timeout,
+            transport=transport,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=max(self.options.concurrency, 1) + 1),
+        )
+
+    def __repr__(self) -> str:
+        return f"QlikClient({self.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- transport ---------------------------------------------------------------------
+
+    def _count(self, **deltas) -> None:
+        with self._stats_lock:
+            for name, delta in deltas.items():
+                setattr(self.stats, name, getattr(self.stats, name) + delta)
+
+    def _retry_pause(self, attempt: int, response: httpx.Response | None) -> float:
+        if response is not None and response.status_code == 429:
+            retry_after = response.headers.get("Retry-After", "")
+            if retry_after.strip().isdigit():
+                return float(retry_after) + random.uniform(0, self.options.backoff_base)  # noqa: S311
+        # Full jitter: spreads retries of concurrent calls instead of a synchronized herd.
+        return random.uniform(0, self.options.backoff_base * 2**attempt)  # noqa: S311
+
+    def get(self, path_or_url: str, params: dict | None = None, *, endpoint: str | None = None):
+        """GET one resource; returns the parsed JSON body."""
+        endpoint = endpoint or path_or_url.split("?", 1)[0]
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            waited = self._budget.acquire()
+            response, failure = None, None
+            try:
+                response = self._http.get(path_or_url, params=params)
+            except httpx.TransportError as exc:  # connect, read, timeout
+                failure = f"{type(exc).__name__}"
+            self._count(calls=1, waited_seconds=waited)
+            if response is not None:
+                self._count(bytes=len(response.content))
+                if response.status_code in (401, 403):
+                    raise QlikCredentialsRejected(
+                        f"Qlik credentials rejected by {self.base_url} ({response.status_code} on "
+                        f"{endpoint}): {_error_title(response)}"
+                    )
+                if response.status_code == 429:
+                    self._count(rate_limited=1)
+                if response.status_code not in RETRIED_STATUSES:
+                    break
+                failure = f"HTTP {response.status_code}: {_error_title(response)}"
+            pause = self._retry_pause(attempt, response)
+            elapsed = time.monotonic() - started
+            if attempt >= self.options.max_retries or elapsed + pause > self.options.max_retry_seconds:
+                raise QlikUnavailable(
+                    f"{endpoint} failed after {attempt + 1} attempts in {elapsed:.0f}s: {failure}"
+                )
+            logger.info("Qlik %s: %s; retrying in %.1fs", endpoint, failure, pause)
+            self._count(retries=1, waited_seconds=pause)
+            self._sleep(pause)
+            attempt += 1
+        if response.status_code >= 400:
+            raise QlikError(f"{endpoint} answered HTTP {response.status_code}: {_error_title(response)}")
+        try:
+            return response.json()
+        except ValueError:
+            raise QlikBadResponse(f"{endpoint} did not answer JSON (HTTP {response.status_code})")
+
+    def paginate(self, path: str, params: dict | None = None) -> Iterator[list[dict]]:
+        """Yield each page's `data` list, following `links.next.href` whatever its cursor."""
+        url, query = path, {"limit": self.options.page_limit, **(params or {})}
+        seen = set()
+        while url:
+            body = self.get(url, query, endpoint=path)
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                raise QlikBadResponse(f"{path} answered without a 'data' list")
+            if not all(isinstance(obj, dict) for obj in body["data"]):
+                raise QlikBadResponse(f"{path} answered a 'data' list holding non-objects")
+            yield body["data"]
+            next_href = ((body.get("links") or {}).get("next") or {}).get("href")
+            if next_href is not None and not isinstance(next_href, str):
+                raise QlikBadResponse(f"{path} answered a non-string links.next.href")
+            if next_href in seen:
+                raise QlikBadResponse(f"{path} sent the same next page twice: {next_href}")
+            seen.add(next_href)
+            # The next link carries the cursor and every parameter; send it as given.
+            url, query = (urljoin(self.base_url + "/", next_href) if next_href else None), None
+
+    def parallel(self, function: Callable, arguments: Iterable) -> list:
+        """`function` over `arguments` on at most `concurrency` threads, results in order."""
+        arguments = list(arguments)
+        if self.options.concurrency <= 1 or len(arguments) <= 1:
+            return [function(argument) for argument in arguments]
+        with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
+            return list(pool.map(function, arguments))
+
+    # --- endpoints ---------------------------------------------------------------------
+
+    def _path(self, name: str) -> str:
+        return self.options.paths.get(name, DEFAULT_PATHS[name])
+
+    def me(self) -> dict:
+        """The cheapest authenticated call: who the key belongs to."""
+        body = self.get(self._path("users_me"))
+        if not isinstance(body, dict):
+            raise QlikBadResponse(f"{self._path('users_me')} did not answer an object")
+        return body
+
+    def spaces(self) -> Iterator[list[dict]]:
+        return self.paginate(self._path("spaces"))
+
+    def app_items(self) -> Iterator[list[dict]]:
+        return self.paginate(self._path("items"), {"resourceType": "app"})
+
+    def data_connections(self) -> Iterator[list[dict]]:
+        return self.paginate(self._path("data_connections"))
+
+    def reloads(self) -> Iterator[list[dict]]:
+        """Every app's reloads, newest first (one listing instead of one per app)."""
+        return self.paginate(self._path("reloads"))
+
+    def audits(self, *, event_type: str, since: str, until: str) -> Iterator[list[dict]]:
+        return self.paginate(self._path("audits"), {"eventType": event_type, "eventTime": f"{since}/{until}"})
+
+    def app_attributes(self, app_id: str) -> dict:
+        path = f"{self._path('apps')}/{quote(app_id, safe='')}"
+        body = self.get(path, endpoint=f"{self._path('apps')}/{{appId}}")
+        if not isinstance(body, dict) or not isinstance(body.get("attributes"), dict):
+            raise QlikBadResponse(
+                f"{self._path('apps')}/{{appId}} answered without 'attributes' for {app_id}"
+            )
+        return body["attributes"]
+
+    def app_script(self, app_id: str) -> str:
+        path = f"{self._path('apps')}/{quote(app_id, safe='')}/scripts/current"
+        endpoint = f"{self._path('apps')}/{{appId}}/scripts/current"
+        body = self.get(path, endpoint=endpoint)
+        if not isinstance(body, dict) or not isinstance(body.get("script"), str):
+            raise QlikBadResponse(f"{endpoint} answered without a 'script' string for {app_id}")
+        return body["script"]
+
+    def reload_metadata(self, app_id: str, reload_id: str) -> dict:
+        path = f"{self._path('apps')}/{quote(app_id, safe='')}/reloads/metadata/{quote(reload_id, safe='')}"
+        endpoint = f"{self._path('apps')}/{{appId}}/reloads/metadata/{{reloadId}}"
+        body = self.get(path, endpoint=endpoint)
+        if not isinstance(body, dict):
+            raise QlikBadResponse(f"{endpoint} did not answer an object for {app_id}")
+        return body
+
+
+def _error_title(response: httpx.Response) -> str:
+    """The tenant's own words for an error, from its `errors` list, else the reason phrase."""
+    try:
+        errors = response.json().get("errors") or []
+        first = errors[0]
+        return " - ".join(str(first[key]) for key in ("title", "detail") if first.get(key))[:300]
+    except (ValueError, AttributeError, IndexError, KeyError, TypeError):
+        return response.reason_phrase or "no details"
