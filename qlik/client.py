@@ -79,11 +79,11 @@ class ClientStats:
 class RequestBudget:
     """A sliding one-minute window: at most `per_minute` requests start in any 60 seconds."""
 
-    def __init__(self, per_minute: int, *, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, per_minute: int, *, sleep: Callable[[float], None]):
         self.per_minute = per_minute
         self._starts: deque[float] = deque()
         self._lock = threading.Lock()
-        self._clock, self._sleep = clock, sleep
+        self._sleep = sleep
 
     def acquire(self) -> float:
         """Wait for a slot; return how long we waited."""
@@ -92,7 +92,7 @@ class RequestBudget:
         waited = 0.0
         while True:
             with self._lock:
-                now = self._clock()
+                now = time.monotonic()
                 while self._starts and now - self._starts[0] >= 60.0:
                     self._starts.popleft()
                 if len(self._starts) < self.per_minute:
@@ -112,13 +112,14 @@ class QlikClient:
         api_key: str,
         *,
         options: ClientOptions | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         transport: httpx.BaseTransport | None = None,
     ):
         self.options = options or ClientOptions()
         self.base_url = base_url.rstrip("/")
         self.stats = ClientStats()
-        self._sleep = sleep
+        # Looked up at each pause, so a test can replace time.sleep after the client exists.
+        self._sleep = sleep or (lambda seconds: time.sleep(seconds))
         self._stats_lock = threading.Lock()
         self._budget = RequestBudget(self.options.requests_per_minute, sleep=sleep)
         self._http = httpx.Client(

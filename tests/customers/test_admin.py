@@ -78,3 +78,29 @@ def test_consultants_never_reach_the_admin(world, client):
     response = client.get(reverse("admin:customers_customer_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_admin_actions_test_the_connection_and_queue_syncs(superuser_client, system_user):
+    from atlas.rls import acting_as
+    from customers.services import customer_create, project_create
+    from qlik.fake_tenant import FakeEstate, FakeQlikTenant
+
+    with FakeQlikTenant(FakeEstate(apps=3), api_key="right-key-0123456789") as tenant:
+        with acting_as(system_user):
+            customer = customer_create(name="Tested", tenant_url=tenant.url, api_key="wrong-key-0123456789")
+            project_create(customer=customer, name="P")
+        url = reverse("admin:customers_customer_changelist")
+        answer = superuser_client.post(
+            url, {"action": "test_connection", "_selected_action": [customer.pk]}, follow=True
+        ).content.decode()
+        assert "credentials rejected" in answer
+        assert "Invalid API key" in answer
+        assert "wrong-key-0123456789" not in answer
+        queued = superuser_client.post(
+            url, {"action": "sync_now", "_selected_action": [customer.pk]}, follow=True
+        )
+        assert "Queued 1 sync(s)." in queued.content.decode()
+        again = superuser_client.post(
+            url, {"action": "sync_now", "_selected_action": [customer.pk]}, follow=True
+        )
+        assert "1 already waiting" in again.content.decode()
