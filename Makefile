@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint format schema-diagram clean-db
+.PHONY: install run test lint format schema-diagram clean-db bench-sync
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qlik_atlas needs Python 3.11+ (set PYTHON=...)")'
@@ -33,6 +33,11 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	ATLAS_RLS_GUARD=true $(VENV)/bin/pytest
+
+# Sync a fake tenant of 10,000 apps; prints the write rate against PostgreSQL COPY.
+bench-sync: install
+	$(PY) manage.py db_setup
+	$(PY) manage.py bench_sync --apps $(or $(APPS),10000)
 
 lint: install
 	$(VENV)/bin/ruff format .

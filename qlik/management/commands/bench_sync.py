@@ -1,0 +1,219 @@
+"""Benchmark the sync against a fake tenant, with PostgreSQL COPY as the physical limit.
+
+Raw SQL outside a migration, on purpose: the COPY baseline is the thing measured, and it
+runs as the cluster's superuser (COPY FROM refuses tables under RLS otherwise), inside a
+transaction that is rolled back.
+"""
+
+import io
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import psycopg
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.table import Table
+
+from atlas import db_roles
+from atlas.rls import acting_as
+from customers.models import Customer, Project, User
+from customers.services import customer_create, project_create
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace
+from qlik.services import qlik_project_sync
+
+KEY = "bench-fake-key-0123456789"
+TABLES = (QlikSpace, QlikDataConnection, QlikApp, QlikAppScript, QlikAppUsage)
+
+
+class PeakRss:
+    """Samples this process's resident memory while a block runs; reports peak growth."""
+
+    def __enter__(self):
+        self.start = self.peak = self._rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _sample(self):
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self._rss())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
+class Command(BaseCommand):
+    help = "Sync a fake tenant of N apps; print wall time, calls, write rate vs COPY, memory, Tier 1."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--apps", type=int, default=10_000)
+        parser.add_argument("--tier1-apps", type=int, default=400, help="apps for the Tier 1 run (0: skip)")
+        parser.add_argument("--port", type=int, default=8790)
+
+    def handle(self, *args, **options):
+        if not settings.ATLAS_ADMIN_DATABASE:
+            raise CommandError("The COPY baseline needs DATABASE_ADMIN_URL (the embedded database has one).")
+        console = Console(file=self.stdout)
+        system = User.objects.get(username=settings.ATLAS_SYSTEM_USERNAME)
+        settings.QLIK_REQUESTS_PER_MINUTE = 0  # the write path and the API path, not the budget
+        apps = options["apps"]
+        results = {}
+        small = max(apps // 10, 100)
+        for size in (small, apps):
+            with (
+                self._tenant(options["port"], size) as url,
+                self._project(system, url, f"bench-{size}") as project,
+            ):
+                with PeakRss() as memory:
+                    started = time.monotonic()
+                    full = qlik_project_sync(project=project, actor=system)
+                    wall = time.monotonic() - started
+                if full.status != "succeeded":
+                    raise CommandError(f"Sync of {size} apps failed: {full.error}")
+                results[size] = {"full": full, "wall": wall, "memory": memory.growth_mb}
+                if size == apps:
+                    started = time.monotonic()
+                    results[size]["resync"] = qlik_project_sync(project=project, actor=system)
+                    results[size]["resync_wall"] = time.monotonic() - started
+                    results[size]["copy"] = self._copy_baseline(project)
+        tier1 = None
+        if options["tier1_apps"]:
+            tier1 = self._tier1(system, options["port"], options["tier1_apps"])
+        self._report(console, apps, small, results, tier1)
+
+    # --- parts -----------------------------------------------------------------------------
+
+    def _tenant(self, port: int, apps: int):
+        command = self
+
+        class Tenant:
+            def __enter__(self_inner):
+                self_inner.process = subprocess.Popen(  # noqa: S603
+                    [
+                        sys.executable,
+                        "manage.py",
+                        "fake_qlik_tenant",
+                        "--port",
+                        str(port),
+                        "--apps",
+                        str(apps),
+                        "--api-key",
+                        KEY,
+                        *self_inner.extra,
+                    ],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                self_inner.process.stdout.readline()  # "Fake Qlik tenant ... at URL"
+                return f"http://127.0.0.1:{port}"
+
+            def __exit__(self_inner, *exc):
+                self_inner.process.terminate()
+                self_inner.process.wait()
+
+        tenant = Tenant()
+        tenant.extra = getattr(command, "_tenant_extra", [])
+        return tenant
+
+    def _project(self, system, url: str, name: str):
+        class Scratch:
+            def __enter__(self_inner):
+                with acting_as(system):
+                    Customer.objects.filter(name=name).delete()
+                    customer = customer_create(name=name, tenant_url=url, api_key=KEY)
+                    self_inner.project = project_create(customer=customer, name=name)
+                return self_inner.project
+
+            def __exit__(self_inner, *exc):
+                with acting_as(system):
+                    Project.objects.filter(pk=self_inner.project.pk).delete()
+                    Customer.objects.filter(name=name).delete()
+
+        return Scratch()
+
+    def _copy_baseline(self, project) -> dict:
+        """Rows/s of COPY FROM writing the same rows into the same tables (rolled back)."""
+        admin = db_roles._conninfo(settings.ATLAS_ADMIN_DATABASE, settings.DATABASES["default"]["NAME"])
+        rows, seconds = 0, 0.0
+        with psycopg.connect(admin) as conn:  # one transaction, rolled back on close
+            for model in TABLES:
+                table = model._meta.db_table
+                columns = ", ".join(f'"{f.column}"' for f in model._meta.concrete_fields if not f.primary_key)
+                buffer = io.BytesIO()
+                with conn.cursor().copy(
+                    f"COPY (SELECT {columns} FROM {table} WHERE project_id = {int(project.pk)}) TO STDOUT"
+                ) as copy:
+                    for chunk in copy:
+                        buffer.write(chunk)
+                count = conn.execute(f"DELETE FROM {table} WHERE project_id = %s", [project.pk]).rowcount
+                started = time.monotonic()
+                with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    copy.write(buffer.getvalue())
+                seconds += time.monotonic() - started
+                rows += count
+            conn.rollback()
+        return {"rows": rows, "seconds": seconds}
+
+    def _tier1(self, system, port: int, apps: int) -> dict:
+        settings.QLIK_REQUESTS_PER_MINUTE = 900
+        self._tenant_extra = ["--rate-limit", "1000"]
+        try:
+            with self._tenant(port + 1, apps) as url, self._project(system, url, "bench-tier1") as project:
+                started = time.monotonic()
+                run = qlik_project_sync(project=project, actor=system)
+                wall = time.monotonic() - started
+        finally:
+            self._tenant_extra = []
+        return {"run": run, "wall": wall, "limit_seconds": run.api_calls / 1000 * 60}
+
+    def _report(self, console, apps, small, results, tier1) -> None:
+        big = results[apps]
+        full, copy = big["full"], big["copy"]
+        stored = sum(full.counts.values())
+        sync_rate = stored / full.storage_seconds
+        copy_rate = copy["rows"] / copy["seconds"]
+        table = Table(title=f"bench-sync: fake tenant of {apps:,} apps (scripts and usage)")
+        table.add_column("measure")
+        table.add_column("value", justify="right")
+        rows = [
+            ("full sync wall time", f"{big['wall']:.1f} s"),
+            ("API calls (full sync)", f"{full.api_calls:,}"),
+            ("API calls per app (full sync)", f"{full.api_calls / apps:.2f}"),
+            ("rows stored", f"{stored:,}"),
+            ("storage phase", f"{full.storage_seconds:.2f} s"),
+            ("storage write rate", f"{sync_rate:,.0f} rows/s"),
+            ("COPY write rate, same rows and tables", f"{copy_rate:,.0f} rows/s"),
+            ("write rate ÷ COPY", f"{sync_rate / copy_rate:.2f}"),
+            ("unchanged resync wall time", f"{big['resync_wall']:.1f} s"),
+            ("API calls per app (unchanged resync)", f"{big['resync'].api_calls / apps:.3f}"),
+            (f"peak memory growth, {small:,} apps", f"{results[small]['memory']:.0f} MB"),
+            (f"peak memory growth, {apps:,} apps", f"{big['memory']:.0f} MB"),
+        ]
+        if tier1:
+            run = tier1["run"]
+            rows += [
+                (
+                    f"Tier 1 run ({run.counts.get('qlik_apps', 0):,} apps, 1,000/min)",
+                    f"{tier1['wall']:.1f} s",
+                ),
+                ("  calls, 429s met", f"{run.api_calls:,}, {run.rate_limited}"),
+                ("  wall ÷ (calls ÷ 1,000/min)", f"{tier1['wall'] / tier1['limit_seconds']:.2f}"),
+            ]
+        for name, value in rows:
+            table.add_row(name, value)
+        console.print(table)
