@@ -37,7 +37,7 @@ test: install
 # Sync a fake tenant of 10,000 apps; prints the write rate against PostgreSQL COPY.
 bench-sync: install
 	$(PY) manage.py db_setup
-	$(PY) manage.py bench_sync --apps $(or $(APPS),10000)
+	ATLAS_DEBUG=false $(PY) manage.py bench_sync --apps $(or $(APPS),10000)
 
 lint: install
 	$(VENV)/bin/ruff format .

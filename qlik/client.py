@@ -120,8 +120,8 @@ class QlikClient:
         self.stats = ClientStats()
         # Looked up at each pause, so a test can replace time.sleep after the client exists.
         self._sleep = sleep or (lambda seconds: time.sleep(seconds))
+        self._budget = RequestBudget(self.options.requests_per_minute, sleep=self._sleep)
         self._stats_lock = threading.Lock()
-        self._budget = RequestBudget(self.options.requests_per_minute, sleep=sleep)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},

@@ -179,6 +179,8 @@ class Command(BaseCommand):
                 wall = time.monotonic() - started
         finally:
             self._tenant_extra = []
+        if run.status != "succeeded":
+            raise CommandError(f"The Tier 1 sync failed: {run.error}")
         return {"run": run, "wall": wall, "limit_seconds": run.api_calls / 1000 * 60}
 
     def _report(self, console, apps, small, results, tier1) -> None:
