@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import OuterRef, Subquery
 from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdminMixin
 from guardian.shortcuts import get_objects_for_user
 from simple_history.admin import SimpleHistoryAdmin
@@ -19,6 +18,7 @@ from customers.permissions import (
 from customers.services import access_revoke, customer_credentials_set
 from qlik.client import QlikError
 from qlik.models import QlikSyncRun
+from qlik.selectors import last_sync_annotate, sync_run_list
 from qlik.services import customer_connection_test, project_syncs_enqueue
 
 
@@ -128,10 +128,6 @@ class AccessInline(SuperuserEditsInline):
     autocomplete_fields = ("user",)
 
 
-def _last_run(**same_customer_or_project):
-    return QlikSyncRun.objects.filter(**same_customer_or_project).order_by("-started_at", "-id")
-
-
 class LastSyncStatusFilter(admin.SimpleListFilter):
     """Customers by how the latest sync of any of their projects ended."""
 
@@ -214,15 +210,7 @@ class CustomerAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, StaffV
         return f"API key: {state('api_key')} · OAuth client secret: {state('oauth_client_secret')}"
 
     def get_queryset(self, request):
-        latest = _last_run(project__customer=OuterRef("pk"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                last_sync_status=Subquery(latest.values("status")[:1]),
-                last_sync_at=Subquery(latest.values("started_at")[:1]),
-            )
-        )
+        return last_sync_annotate(queryset=super().get_queryset(request), project_path="project__customer")
 
     @admin.display(description="last sync", ordering="last_sync_at")
     def last_sync(self, obj):
@@ -280,15 +268,7 @@ class ProjectAdmin(SimpleHistoryAdmin, StaffViewableAdmin):
     actions = ("sync_now",)
 
     def get_queryset(self, request):
-        latest = _last_run(project=OuterRef("pk"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                last_sync_status=Subquery(latest.values("status")[:1]),
-                last_sync_at=Subquery(latest.values("started_at")[:1]),
-            )
-        )
+        return last_sync_annotate(queryset=super().get_queryset(request), project_path="project")
 
     @admin.display(description="last sync", ordering="last_sync_at")
     def last_sync(self, obj):
@@ -300,7 +280,7 @@ class ProjectAdmin(SimpleHistoryAdmin, StaffViewableAdmin):
     def recent_syncs(self, obj):
         if not (obj and obj.pk):
             return "-"
-        runs = list(_last_run(project=obj)[:5])
+        runs = list(sync_run_list(project=obj)[:5])
         links = [
             (
                 changelist_url(QlikSyncRun, id=run.pk),

@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from customers.models import Project
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikSpace
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikSpace, QlikSyncRun
 
 
 def app_list(*, project: Project) -> QuerySet[QlikApp]:
@@ -30,4 +30,22 @@ def app_list(*, project: Project) -> QuerySet[QlikApp]:
             has_script=Exists(QlikAppScript.objects.filter(**same_app)),
         )
         .order_by("appName", "app_id")
+    )
+
+
+def sync_run_list(**filters) -> QuerySet[QlikSyncRun]:
+    """Sync runs matching `filters`, newest first."""
+    return QlikSyncRun.objects.filter(**filters).order_by("-started_at", "-id")
+
+
+def last_sync_annotate(*, queryset: QuerySet, project_path: str) -> QuerySet:
+    """Annotate `last_sync_status` and `last_sync_at`: the newest run of the row's projects.
+
+    `project_path` leads from a run to the annotated row: "project" for projects,
+    "project__customer" for customers. One correlated subquery each, no query per row.
+    """
+    latest = sync_run_list(**{project_path: OuterRef("pk")})
+    return queryset.annotate(
+        last_sync_status=Subquery(latest.values("status")[:1]),
+        last_sync_at=Subquery(latest.values("started_at")[:1]),
     )

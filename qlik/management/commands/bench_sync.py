@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from django.conf import settings
@@ -98,53 +100,46 @@ class Command(BaseCommand):
 
     # --- parts -----------------------------------------------------------------------------
 
-    def _tenant(self, port: int, apps: int):
-        command = self
+    @contextmanager
+    def _tenant(self, port: int, apps: int, *extra: str) -> Iterator[str]:
+        """A fake tenant in its own process, so its work is not the sync's; yields its URL."""
+        process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "manage.py",
+                "fake_qlik_tenant",
+                "--port",
+                str(port),
+                "--apps",
+                str(apps),
+                "--api-key",
+                KEY,
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            process.stdout.readline()  # "Fake Qlik tenant ... at URL": it is listening
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait()
 
-        class Tenant:
-            def __enter__(self_inner):
-                self_inner.process = subprocess.Popen(  # noqa: S603
-                    [
-                        sys.executable,
-                        "manage.py",
-                        "fake_qlik_tenant",
-                        "--port",
-                        str(port),
-                        "--apps",
-                        str(apps),
-                        "--api-key",
-                        KEY,
-                        *self_inner.extra,
-                    ],
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-                self_inner.process.stdout.readline()  # "Fake Qlik tenant ... at URL"
-                return f"http://127.0.0.1:{port}"
-
-            def __exit__(self_inner, *exc):
-                self_inner.process.terminate()
-                self_inner.process.wait()
-
-        tenant = Tenant()
-        tenant.extra = getattr(command, "_tenant_extra", [])
-        return tenant
-
-    def _project(self, system, url: str, name: str):
-        class Scratch:
-            def __enter__(self_inner):
-                with acting_as(system):
-                    Customer.objects.filter(name=name).delete()
-                    customer = customer_create(name=name, tenant_url=url, api_key=KEY)
-                    self_inner.project = project_create(customer=customer, name=name)
-                return self_inner.project
-
-            def __exit__(self_inner, *exc):
-                with acting_as(system):
-                    Project.objects.filter(pk=self_inner.project.pk).delete()
-                    Customer.objects.filter(name=name).delete()
-
-        return Scratch()
+    @contextmanager
+    def _project(self, system, url: str, name: str) -> Iterator[Project]:
+        """A scratch customer and project pointing at `url`, removed afterwards."""
+        with acting_as(system):
+            Customer.objects.filter(name=name).delete()
+            project = project_create(
+                customer=customer_create(name=name, tenant_url=url, api_key=KEY), name=name
+            )
+        try:
+            yield project
+        finally:
+            with acting_as(system):
+                Project.objects.filter(pk=project.pk).delete()
+                Customer.objects.filter(name=name).delete()
 
     def _copy_baseline(self, project) -> dict:
         """Rows/s of COPY FROM writing the same rows into the same tables (rolled back)."""
@@ -171,14 +166,11 @@ class Command(BaseCommand):
 
     def _tier1(self, system, port: int, apps: int) -> dict:
         settings.QLIK_REQUESTS_PER_MINUTE = 900
-        self._tenant_extra = ["--rate-limit", "1000"]
-        try:
-            with self._tenant(port + 1, apps) as url, self._project(system, url, "bench-tier1") as project:
-                started = time.monotonic()
-                run = qlik_project_sync(project=project, actor=system)
-                wall = time.monotonic() - started
-        finally:
-            self._tenant_extra = []
+        tenant = self._tenant(port + 1, apps, "--rate-limit", "1000")
+        with tenant as url, self._project(system, url, "bench-tier1") as project:
+            started = time.monotonic()
+            run = qlik_project_sync(project=project, actor=system)
+            wall = time.monotonic() - started
         if run.status != "succeeded":
             raise CommandError(f"The Tier 1 sync failed: {run.error}")
         return {"run": run, "wall": wall, "limit_seconds": run.api_calls / 1000 * 60}
