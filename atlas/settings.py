@@ -159,6 +159,11 @@ QLIK_USAGE_WINDOW_DAYS = env.int("QLIK_USAGE_WINDOW_DAYS", default=28)
 QLIK_LOW_USE_THRESHOLD = env.int("QLIK_LOW_USE_THRESHOLD", default=10)
 # A "running" sync whose heartbeat is older than this was killed: the next one takes over.
 QLIK_SYNC_STALE_SECONDS = env.int("QLIK_SYNC_STALE_SECONDS", default=900)
+# Ask Qlik's lineage API for each new or changed app (besides reload metadata and the parsed
+# script). Off for tenants whose lineage API is disabled or on a tight special rate tier.
+QLIK_LINEAGE_API = env.bool("QLIK_LINEAGE_API", default=True)
+# How deep lineage questions (upstream, downstream, impact) may go; the default depth is 5.
+LINEAGE_MAX_DEPTH = env.int("LINEAGE_MAX_DEPTH", default=10)
 # When every project syncs in the background (cron syntax, UTC); "" turns the schedule off.
 QLIK_SYNC_SCHEDULE = env.str("QLIK_SYNC_SCHEDULE", default="0 2 * * *")
 

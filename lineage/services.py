@@ -1,24 +1,67 @@
 """Writes for the lineage graph of a project."""
 
+from collections import defaultdict
+from collections.abc import Mapping
+
 from django.db import transaction
-from django.db.models import Count
 
 from customers.models import Project
+from lineage.graph import AppInput, lineage_graph_build
 from lineage.models import LineageEdge, LineageNode
-from qlik.models import QlikApp
+from qlik.models import QlikApp, QlikAppScript, QlikDataConnection
+
+BATCH_SIZE = 2000
 
 
 @transaction.atomic
-def lineage_graph_replace(*, project: Project, nodes: list[dict], edges: list[dict]) -> dict[str, int]:
+def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Rebuild the project's graph from what the sync stored: scripts, reload metadata and
+    Qlik's lineage-graph answers kept on each app, and the data connections.
+
+    Runs in the caller's transaction (the sync's storage transaction), so the graph always
+    matches the snapshot beside it. `includes` maps include-file paths to their text.
+    """
+    scripts = dict(QlikAppScript.objects.filter(project=project).values_list("app_id", "script").iterator())
+    apps = [
+        AppInput(
+            guid=app_id,
+            name=name,
+            item_id=str((data.get("item") or {}).get("id") or ""),
+            script=scripts.get(app_id),
+            reload_metadata=data.get("reloadMetadata"),
+            lineage_graph=data.get("lineageGraph"),
+        )
+        for app_id, name, data in QlikApp.objects.filter(project=project)
+        .values_list("app_id", "appName", "data")
+        .iterator(chunk_size=BATCH_SIZE)
+    ]
+    connections = [
+        {"id": connection_id, "qName": name, "qri": qri, "qType": kind}
+        for connection_id, name, qri, kind in QlikDataConnection.objects.filter(project=project).values_list(
+            "connection_id", "qName", "qri", "qType"
+        )
+    ]
+    graph = lineage_graph_build(apps=apps, connections=connections, includes=includes)
+    fetched = {app.guid.lower() for app in apps if app.script or app.reload_metadata or app.lineage_graph}
+    return lineage_graph_replace(
+        project=project, nodes=list(graph.nodes.values()), edges=list(graph.edges.values()), fetched=fetched
+    )
+
+
+@transaction.atomic
+def lineage_graph_replace(
+    *, project: Project, nodes: list[dict], edges: list[dict], fetched: set[str] | None = None
+) -> dict[str, int]:
     """Replace the project's graph and keep the apps' lineage summary columns true.
 
     `nodes`: {"id", "type", "label", "app_id"?, ...}; `edges`: {"source", "target",
-    "relation", ...}. Extra keys are kept in `data`.
+    "relation", "sources"?, "evidence"?, ...}; extra keys are kept in `data`. `fetched`:
+    the app GUIDs that had a lineage source to read (all apps when not given).
     """
     LineageEdge.objects.filter(project=project).delete()
     LineageNode.objects.filter(project=project).delete()
     LineageNode.objects.bulk_create(
-        [
+        (
             LineageNode(
                 project=project,
                 node_id=node["id"],
@@ -28,11 +71,11 @@ def lineage_graph_replace(*, project: Project, nodes: list[dict], edges: list[di
                 data=node,
             )
             for node in nodes
-        ],
-        batch_size=1000,
+        ),
+        batch_size=BATCH_SIZE,
     )
     LineageEdge.objects.bulk_create(
-        [
+        (
             LineageEdge(
                 project=project,
                 edge_id=f"{edge['source']}->{edge['target']}",
@@ -42,45 +85,47 @@ def lineage_graph_replace(*, project: Project, nodes: list[dict], edges: list[di
                 data=edge,
             )
             for edge in edges
-        ],
-        batch_size=1000,
+        ),
+        batch_size=BATCH_SIZE,
     )
-    _app_lineage_summary_refresh(project=project)
+    _app_lineage_summary_refresh(project=project, nodes=nodes, edges=edges, fetched=fetched)
     return {"lineage_nodes": len(nodes), "lineage_edges": len(edges)}
 
 
-def _app_lineage_summary_refresh(*, project: Project) -> None:
+def _app_lineage_summary_refresh(
+    *, project: Project, nodes: list[dict], edges: list[dict], fetched: set[str] | None
+) -> None:
     """Set nodesCount/edgesCount/rootNodeId/lineageFetched/lineageSuccess on every app.
 
-    An app's count is of the edges touching its node and the nodes at their other ends.
-    Computed in two grouped queries and one bulk update, whatever the number of apps.
+    rootNodeId: the app's node; edgesCount: edges touching it; nodesCount: it and its
+    distinct neighbours; lineageFetched: a source (script, reload metadata, lineage API)
+    was there to read; lineageSuccess: fetched, and nothing of it left unresolved. Computed
+    from the graph in memory and written in one bulk update, whatever the number of apps.
     """
-    app_nodes = dict(
-        LineageNode.objects.filter(project=project, type=LineageNode.NodeType.APP)
-        .exclude(app_id=None)
-        .values_list("app_id", "node_id")
-    )
-    edges_by_node = _edge_counts(project=project, node_ids=set(app_nodes.values()))
+    app_nodes = {
+        node["app_id"].lower(): node["id"] for node in nodes if node["type"] == "app" and node.get("app_id")
+    }
+    types = {node["id"]: node["type"] for node in nodes}
+    edge_count: dict[str, int] = defaultdict(int)
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    unresolved: set[str] = set()
+    for edge in edges:
+        source, target = edge["source"], edge["target"]
+        for node, other in ((source, target), (target, source)):
+            edge_count[node] += 1
+            neighbours[node].add(other)
+        if types.get(source) == "unresolved":
+            unresolved.add(target)
     apps = list(QlikApp.objects.filter(project=project).only("row_id", "app_id"))
     for app in apps:
-        node_id = app_nodes.get(app.app_id)
-        edge_count = edges_by_node.get(node_id, 0)
+        node_id = app_nodes.get(app.app_id.lower())
         app.rootNodeId = node_id or ""
-        app.edgesCount = edge_count
-        app.nodesCount = edge_count + 1 if node_id else 0
-        app.lineageFetched = True
-        app.lineageSuccess = node_id is not None
+        app.edgesCount = edge_count.get(node_id, 0)
+        app.nodesCount = len(neighbours.get(node_id, ())) + 1 if node_id else 0
+        app.lineageFetched = fetched is None or app.app_id.lower() in fetched
+        app.lineageSuccess = bool(node_id) and app.lineageFetched and node_id not in unresolved
     QlikApp.objects.bulk_update(
-        apps, ["rootNodeId", "edgesCount", "nodesCount", "lineageFetched", "lineageSuccess"], batch_size=1000
+        apps,
+        ["rootNodeId", "edgesCount", "nodesCount", "lineageFetched", "lineageSuccess"],
+        batch_size=BATCH_SIZE,
     )
-
-
-def _edge_counts(*, project: Project, node_ids: set[str]) -> dict[str, int]:
-    counts: dict[str, int] = dict.fromkeys(node_ids, 0)
-    edges = LineageEdge.objects.filter(project=project)
-    for column in ("source", "target"):
-        for node_id, n in (
-            edges.filter(**{f"{column}__in": node_ids}).values_list(column).annotate(n=Count("row_id"))
-        ):
-            counts[node_id] += n
-    return counts

@@ -13,6 +13,8 @@ Layout (each listing a JSON array, or an API page `{"data": [...]}`):
     apps/<app GUID>.json      GET /apps/{id}          optional
     scripts/<app GUID>.qvs    the load script         optional (qlik app script get), or .json {"script": ...}
     reload-metadata/<app GUID>.json                   optional
+    lineage/<app GUID>.json   GET /lineage-graphs/nodes/{app QRI}   optional
+    includes/<connection>/<path>   files the scripts $(Include=lib://<connection>/<path>)   optional
 """
 
 import json
@@ -124,3 +126,24 @@ class ArtifactDirectory:
 
     def reload_metadata(self, app_id: str, reload_id: str) -> dict | None:
         return self._json(f"reload-metadata/{self._file_stem(app_id)}.json", required=False)
+
+    def lineage_graph(self, qri: str, *, up: int = 5) -> dict | None:
+        app_id = qri.rsplit("/", 1)[-1]
+        body = self._json(f"lineage/{self._file_stem(app_id)}.json", required=False)
+        if body is None:
+            return None
+        graph = body.get("graph", body) if isinstance(body, dict) else None
+        if not isinstance(graph, dict) or not isinstance(graph.get("nodes", {}), dict):
+            raise ArtifactError(f"lineage/{app_id}.json has no 'graph' whose nodes are a map")
+        return graph
+
+    def include_files(self) -> dict[str, str]:
+        """Include files by the lib:// path scripts name them with."""
+        root = self.root / "includes"
+        if not root.is_dir():
+            return {}
+        return {
+            "lib://" + path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
+            for path in sorted(root.rglob("*"))
+            if path.is_file()
+        }

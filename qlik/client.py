@@ -30,6 +30,7 @@ DEFAULT_PATHS = {
     "reloads": "/api/v1/reloads",
     "audits": "/api/v1/audits",
     "users_me": "/api/v1/users/me",
+    "lineage_graphs": "/api/v1/lineage-graphs/nodes",
 }
 SHEET_VIEW_EVENT = "com.qlik.v1.analytics.analytics-app-client.sheet-view.opened"
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -158,8 +159,15 @@ class QlikClient:
         # Full jitter: spreads retries of concurrent calls instead of a synchronized herd.
         return random.uniform(0, self.options.backoff_base * 2**attempt)  # noqa: S311
 
-    def get(self, path_or_url: str, params: dict | None = None, *, endpoint: str | None = None):
-        """GET one resource; returns the parsed JSON body."""
+    def get(
+        self,
+        path_or_url: str,
+        params: dict | None = None,
+        *,
+        endpoint: str | None = None,
+        absent: tuple[int, ...] = (),
+    ):
+        """GET one resource; returns the parsed JSON body, or None for an `absent` status."""
         endpoint = endpoint or path_or_url.split("?", 1)[0]
         started = time.monotonic()
         attempt = 0
@@ -173,6 +181,8 @@ class QlikClient:
             self._count(calls=1, waited_seconds=waited)
             if response is not None:
                 self._count(bytes=len(response.content))
+                if response.status_code in absent:
+                    return None
                 if response.status_code in (401, 403):
                     raise QlikCredentialsRejected(
                         f"Qlik credentials rejected by {self.base_url} ({response.status_code} on "
@@ -280,6 +290,18 @@ class QlikClient:
         if not isinstance(body, dict):
             raise QlikBadResponse(f"{endpoint} did not answer an object for {app_id}")
         return body
+
+    def lineage_graph(self, qri: str, *, up: int = 5) -> dict | None:
+        """Resource-level lineage of `qri`, or None where the tenant has lineage off (403/404)."""
+        path = f"{self._path('lineage_graphs')}/{quote(qri, safe='')}"
+        endpoint = f"{self._path('lineage_graphs')}/{{qri}}"
+        body = self.get(path, {"level": "resource", "up": up}, endpoint=endpoint, absent=(403, 404))
+        if body is None:
+            return None
+        graph = body.get("graph") if isinstance(body, dict) else None
+        if not isinstance(graph, dict) or not isinstance(graph.get("nodes", {}), dict):
+            raise QlikBadResponse(f"{endpoint} answered without a 'graph' whose nodes are a map")
+        return graph
 
 
 def _error_title(response: httpx.Response) -> str:

@@ -19,7 +19,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 SHEET_VIEW_EVENT = "com.qlik.v1.analytics.analytics-app-client.sheet-view.opened"
 CONNECTION_KINDS = ("snowflake", "postgres", "sqlserver", "folder", "sharepoint", "rest")
@@ -54,6 +54,7 @@ class Switches:
     slow_paths: set[str] = field(default_factory=set)  # only these prefixes (empty: all)
     absolute_next_links: bool = False  # next.href as a full URL instead of a path
     page_size_cap: int = 100  # the server's own maximum page size
+    lineage_api: bool = True  # False: /lineage-graphs answers 404, as on tenants with it off
 
 
 class FakeEstate:
@@ -243,20 +244,86 @@ class FakeEstate:
             "privileges": ["read"],
         }
 
-    def app_script(self, n: int) -> str:
-        profile = self._app_profile(n)
-        sql_connection = self.connections[profile["connections"][0]]["qName"]
-        files = self.connections[profile["connections"][-1]]["qName"]
+    def _files_connection(self, n: int) -> dict:
+        """The folder connection shared by the four apps of a chain (n // 4)."""
+        return self.connections[(n // 4) % self.connection_count]
+
+    def _file_qri(self, path: str) -> str:
+        return f"qri:qdf:space://{_hex24(self.seed, 'file', path.lower())}"
+
+    def app_flows(self, n: int) -> list[dict]:
+        """What app n reads and writes; its script, reload metadata and lineage agree.
+
+        Apps come in chains of four (n // 4): an Extract reads database tables and stores a
+        QVD, a Model loads that QVD and stores its own, a Dashboard binary-loads the Model,
+        a Report loads the Model's QVD. Each kind: load_sql, load_file, store, binary.
+        """
+        role, base = n % 4, n - n % 4
+        sql = self.connections[self._app_profile(n)["connections"][0]]
+        files = self._files_connection(n)["qName"]
         table = WORDS[n % len(WORDS)]
-        upstream = WORDS[(n + 1) % len(WORDS)]
-        return (
-            f"// {table} app {n}, generated\n"
-            f"LIB CONNECT TO '{sql_connection}';\n"
-            f"{table}:\nSQL SELECT id, amount, created_at FROM dwh.{table.lower()}_{n % 7};\n"
-            f"STORE {table} INTO [lib://{files}/{table}_{n}.qvd] (qvd);\n"
-            f"{upstream}:\nLOAD * FROM [lib://{files}/{upstream}_{max(n - 1, 0)}.qvd] (qvd);\n"
-            f"Calendar:\nLOAD * INLINE [Month, Quarter\nJan, Q1\nFeb, Q1];\n"
-        )
+        flows: list[dict] = []
+        if role == 0:
+            flows.append({"kind": "load_sql", "connection": sql, "table": f"dwh.{table.lower()}_{n % 7}"})
+            flows.append({"kind": "load_sql", "connection": sql, "table": "dwh.calendar"})
+            flows.append({"kind": "store", "path": f"lib://{files}/Extract/{table}_{n}.qvd"})
+        elif role == 1:
+            source = f"lib://{files}/Extract/{WORDS[base % len(WORDS)]}_{base}.qvd"
+            flows.append({"kind": "load_file", "path": source, "spelling": f"[{source.lower()[:-3]}QVD]"})
+            flows.append({"kind": "store", "path": f"lib://{files}/Model/{table}_{n}.qvd"})
+        elif role == 2 and base + 1 < self.app_count:
+            flows.append({"kind": "binary", "app": self.app_guid(base + 1)})
+            flows.append({"kind": "load_file", "path": f"lib://{files}/Targets.xlsx"})
+        elif role == 3 and base + 1 < self.app_count:
+            source = f"lib://{files}/Model/{WORDS[(base + 1) % len(WORDS)]}_{base + 1}.qvd"
+            flows.append(
+                {"kind": "load_file", "path": source, "spelling": f"[{source.replace('/', chr(92))}]"}
+            )
+        return flows
+
+    def app_script(self, n: int) -> str:
+        lines = [f"// {WORDS[n % len(WORDS)]} app {n}, generated", "SET vYear = 2025;"]
+        for flow in self.app_flows(n):
+            if flow["kind"] == "binary":
+                lines.insert(0, f"Binary [{flow['app']}];")
+            elif flow["kind"] == "load_sql":
+                lines += [
+                    f"LIB CONNECT TO '{flow['connection']['qName']}';",
+                    f"[{flow['table']}]:",
+                    f"SQL SELECT id, amount, created_at\n  FROM {flow['table']}\n  WHERE year >= $(vYear);",
+                ]
+            elif flow["kind"] == "load_file":
+                spelling = flow.get("spelling", f"[{flow['path']}]")
+                spec = "(ooxml, embedded labels, table is Sheet1)" if spelling.endswith(".xlsx]") else "(qvd)"
+                lines += ["Facts:", f"LOAD *\nFROM {spelling} {spec};"]
+            else:
+                lines.append(f"STORE Facts INTO [{flow['path']}] (qvd);")
+        if n % 4 == 3:  # a path only known at reload time: the parser reports it unresolved
+            files = self._files_connection(n)["qName"]
+            lines += [
+                "LET vDay = Date(Today(), 'YYYYMMDD');",
+                f"LOAD * FROM [lib://{files}/Daily/sales_$(vDay).csv] (txt);",
+            ]
+        lines += ["Calendar:", "LOAD * INLINE [Month, Quarter\nJan, Q1\nFeb, Q1];"]
+        return "\n".join(lines) + "\n"
+
+    def lineage_graph(self, n: int) -> dict:
+        """Qlik's resource-level lineage of app n: what its last reload read, keyed by QRI."""
+        app_qri = f"qri:app:sense://{self.app_guid(n)}"
+        nodes = {
+            app_qri: {"label": self.app_item(n)["name"], "metadata": {"id": self.app_guid(n), "type": "APP"}}
+        }
+        edges = []
+        for flow in self.app_flows(n):
+            if flow["kind"] == "load_sql":
+                qri, label, kind = flow["connection"]["qri"], flow["connection"]["qName"], "DATA_CONNECTION"
+            elif flow["kind"] == "load_file":
+                qri, label, kind = self._file_qri(flow["path"]), flow["path"], "DATASET"
+            else:
+                continue
+            nodes[qri] = {"label": label, "metadata": {"id": qri, "type": kind}}
+            edges.append({"id": f"{qri}->{app_qri}", "source": qri, "target": app_qri, "relation": "from"})
+        return {"directed": True, "label": "lineage", "type": "RESOURCE", "nodes": nodes, "edges": edges}
 
     def app_reloads(self, n: int) -> list[dict]:
         profile, rng = self._app_profile(n), random.Random(f"{self.seed}:reloads:{n}")  # noqa: S311
@@ -316,17 +383,22 @@ class FakeEstate:
                 break
         else:
             return None
-        profile = self._app_profile(n)
         statements = []
-        for index in profile["connections"]:
-            connection = self.connections[index]
+        for flow in self.app_flows(n):
+            if flow["kind"] == "load_sql":
+                connection, label, qri = flow["connection"], flow["table"], flow["connection"]["qri"]
+            elif flow["kind"] in ("load_file", "store"):
+                connection = self._files_connection(n)
+                label, qri = flow["path"], self._file_qri(flow["path"])
+            else:
+                continue
             statements.append(
                 {
-                    "type": "Load",
+                    "type": "Store" if flow["kind"] == "store" else "Load",
                     "connection": connection["qName"],
                     "connectionId": connection["id"],
-                    "qri": connection["qri"],
-                    "label": connection["qName"],
+                    "qri": qri,
+                    "label": label,
                     "tableName": WORDS[n % len(WORDS)],
                     "nbrOfRows": 1000 + n,
                     "nbrOfFields": 3,
@@ -551,6 +623,12 @@ class FakeQlikTenant:
                 e for e in estate.audit_events() if e["eventType"] == query.get("eventType", e["eventType"])
             ]
             return self._page(path, query, events)
+        if resource == "lineage-graphs" and rest[:1] == ["nodes"] and len(rest) == 2:
+            self._record("lineage-graphs/nodes/{qri}")
+            n = estate.app_index(unquote(rest[1]).rsplit("/", 1)[-1])
+            if not self.switches.lineage_api or n is None:
+                return 404, _errors("HTTP-404", "Lineage not found"), {}
+            return 200, {"graph": estate.lineage_graph(n)}, {}
         if resource == "apps" and rest:
             n = estate.app_index(rest[0])
             if n is None:

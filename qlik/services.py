@@ -25,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from atlas.rls import acting_as
 from customers.models import Project, User
+from lineage.services import lineage_project_rebuild
 from qlik.artifacts import ArtifactDirectory
 from qlik.client import (
     SHEET_VIEW_EVENT,
@@ -411,6 +412,9 @@ def _app_details(client: QlikClient, item: dict, inputs: AppUsageInputs) -> dict
     details["reloadMetadata"] = (
         client.reload_metadata(app_id, inputs.last_reload_id) if inputs.last_reload_id else None
     )
+    details["lineageGraph"] = (
+        client.lineage_graph(f"qri:app:sense://{app_id}") if settings.QLIK_LINEAGE_API else None
+    )
     return details
 
 
@@ -467,11 +471,13 @@ def _apps_collect(
             if guid in details:
                 fresh = details[guid]
                 attributes, metadata = fresh["attributes"], fresh["reloadMetadata"]
+                lineage_graph = fresh["lineageGraph"]
                 spool.add("scripts", {"appId": guid, "script": fresh["script"]})
                 fetch.fetched += 1
             else:
                 attributes = previous[guid].get("attributes") or {}
                 metadata = previous[guid].get("reloadMetadata")
+                lineage_graph = previous[guid].get("lineageGraph")
                 fetch.carried += 1
             spool.add(
                 "apps",
@@ -479,6 +485,7 @@ def _apps_collect(
                     "item": item,
                     "attributes": attributes,
                     "reloadMetadata": metadata,
+                    "lineageGraph": lineage_graph,
                     "lastReloadId": inputs.last_reload_id,
                 },
             )
@@ -563,6 +570,8 @@ def qlik_project_sync(
                     },
                     keep={QlikAppScript: fetch.app_ids},
                 )
+                includes = owned_client.include_files() if hasattr(owned_client, "include_files") else {}
+                counts.update(lineage_project_rebuild(project=project, includes=includes))
             storage_seconds = (timezone.now() - started).total_seconds()
             counts["qlik_app_scripts"] = spool.counts.get("scripts", 0)
     except BaseException as exc:
