@@ -179,19 +179,21 @@ def _script_edges(graph: LineageGraph, app: AppInput, includes, item_ids: dict[s
             )
             graph.edge(connection, table, "contains", SOURCE_SCRIPT, evidence)
             graph.edge(table, app_node, "loads", SOURCE_SCRIPT, evidence)
-        elif ref.kind == "binary":
-            guid = identity.app_guid(ref.name, item_ids=item_ids) if ref.name else None
-            if guid:
+        elif ref.kind == "binary" and (ref.path or identity.app_guid(ref.name, item_ids=item_ids)):
+            if guid := identity.app_guid(ref.name, item_ids=item_ids):
                 source = graph.node(identity.app_node_id(guid), "app", "", app_id=guid)
             else:
                 source = graph.node(identity.file_node_id(ref.path), "file", ref.path, path=ref.path)
             graph.edge(source, app_node, "binary", SOURCE_SCRIPT, evidence)
-        else:  # unresolved: kept with its line so a consultant can look at it
+        else:  # unresolved, or a binary of an app we do not know: kept with its line
+            reason = ref.name
+            if ref.kind == "binary":
+                reason = f"binary of an app not in this project: {ref.name}"
             node = graph.node(
                 identity.unresolved_node_id(app.guid, ref.line, ref.statement),
                 "unresolved",
                 ref.path or ref.statement[:120],
-                reason=ref.name,
+                reason=reason,
                 line=ref.line,
                 statement=ref.statement,
             )

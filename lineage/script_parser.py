@@ -244,7 +244,7 @@ def _statement_references(statement: _Statement, state: _State, *, include: str)
         target = _unquote(match.group(1).strip())
         if normalize_lib_path(target):
             yield ref("binary", path=target)
-        elif re.fullmatch(r"[0-9a-fA-F-]{36}", target):
+        elif re.fullmatch(r"[0-9a-fA-F-]{36}|[0-9a-fA-F]{24}", target):  # app GUID or item id
             yield ref("binary", name=target.lower())
         else:
             yield ref("unresolved", path=target, name="binary source is neither an app id nor a lib:// path")

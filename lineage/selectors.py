@@ -31,7 +31,13 @@ class Neighbourhood:
     edges: list[dict]
 
     def as_dict(self) -> dict:
-        return {"start": self.start, "direction": self.direction, "depth": self.depth, "nodes": self.nodes, "edges": self.edges}
+        return {
+            "start": self.start,
+            "direction": self.direction,
+            "depth": self.depth,
+            "nodes": self.nodes,
+            "edges": self.edges,
+        }
 
 
 def lineage_node_list(*, project: Project) -> QuerySet[LineageNode]:
@@ -68,12 +74,10 @@ def lineage_neighbourhood(
     if direction not in (UPSTREAM, DOWNSTREAM):
         raise ValueError(f"direction must be {UPSTREAM!r} or {DOWNSTREAM!r}")
     depth = lineage_depth_clamp(depth)
-    start = (
-        LineageNode.objects.filter(project=project, node_id=node_id).values_list(*NODE_FIELDS).first()
-    )
+    start = LineageNode.objects.filter(project=project, node_id=node_id).values_list(*NODE_FIELDS).first()
     if start is None:
         raise LineageNodeNotFound(node_id)
-    near, far = ("target", "source") if direction == UPSTREAM else ("source", "target")
+    near = "target" if direction == UPSTREAM else "source"
     distance = {node_id: 0}
     frontier = [node_id]
     edges: list[dict] = []
@@ -103,7 +107,9 @@ def lineage_neighbourhood(
     if others:
         rows.update(
             (row[0], row)
-            for row in LineageNode.objects.filter(project=project, node_id__in=others).values_list(*NODE_FIELDS)
+            for row in LineageNode.objects.filter(project=project, node_id__in=others).values_list(
+                *NODE_FIELDS
+            )
         )
     nodes = [_node_dict(*rows[node], depth=distance[node]) for node in distance if node in rows]
     return Neighbourhood(start=node_id, direction=direction, depth=depth, nodes=nodes, edges=edges)
@@ -116,7 +122,9 @@ def lineage_impact(*, project: Project, node_id: str, depth: int | None = None) 
     of queries: the traversal, then apps, spaces and usage for all affected apps at once.
     """
     downstream = lineage_neighbourhood(project=project, node_id=node_id, direction=DOWNSTREAM, depth=depth)
-    affected = {node["app_id"]: node for node in downstream.nodes if node["type"] == "app" and node["depth"] > 0}
+    affected = {
+        node["app_id"]: node for node in downstream.nodes if node["type"] == "app" and node["depth"] > 0
+    }
     apps = {
         row["app_id"]: row
         for row in QlikApp.objects.filter(project=project, app_id__in=affected).values(
@@ -146,7 +154,8 @@ def lineage_impact(*, project: Project, node_id: str, depth: int | None = None) 
                 "name": app.get("appName") or node["label"],
                 "owner_id": app.get("data__item__ownerId") or "",
                 "space_id": app.get("spaceId") or "",
-                "space_name": spaces.get(app.get("spaceId"), "Personal" if app and not app.get("spaceId") else ""),
+                "space_name": spaces.get(app.get("spaceId"))
+                or ("Personal" if app and not app.get("spaceId") else ""),
                 "usage_classification": use.get("usageClassification", ""),
                 "last_viewed_at": last_viewed,
                 "last_reload_at": use.get("usageLastReloadAt"),

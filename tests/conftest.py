@@ -41,3 +41,11 @@ def as_system(system_user):
     """Run the test body as the system superuser identity."""
     with acting_as(system_user):
         yield system_user
+
+
+@pytest.fixture
+def fast_client_settings(settings):
+    """Retries without long sleeps (the waits themselves are checked separately)."""
+    settings.QLIK_MAX_RETRY_SECONDS = 30
+    settings.QLIK_REQUESTS_PER_MINUTE = 0
+    return settings

@@ -37,3 +37,32 @@ def test_replacing_the_graph_updates_every_apps_lineage_columns(as_system):
         "dash": ("app:dash", 2, 1, True, True),
         "orphan": ("", 0, 0, True, False),
     }
+
+
+def test_a_tenant_with_the_lineage_api_off_still_gets_its_graph_from_scripts_and_reloads(
+    db, system_user, fast_client_settings
+):
+    from atlas.rls import acting_as
+    from lineage.models import LineageEdge
+    from qlik.fake_tenant import FakeEstate, FakeQlikTenant
+    from qlik.services import qlik_project_sync
+    from tests.qlik.conftest import FAKE_KEY
+
+    with FakeQlikTenant(FakeEstate(seed=5, apps=8), api_key=FAKE_KEY) as tenant:
+        tenant.switches.lineage_api = False
+        with acting_as(system_user):
+            project = project_create(
+                customer=customer_create(name="Off", tenant_url=tenant.url, api_key=FAKE_KEY), name="P"
+            )
+        run = qlik_project_sync(project=project, actor=system_user)
+        assert run.status == "succeeded", run.error
+        assert tenant.requests["lineage-graphs/nodes/{qri}"] == 8  # asked, and told "not here"
+    with acting_as(system_user):
+        sources = {
+            s
+            for data in LineageEdge.objects.filter(project=project).values_list("data", flat=True)
+            for s in data["sources"]
+        }
+        model = QlikApp.objects.get(project=project, app_id=tenant.estate.app_guid(1))
+    assert sources == {"script", "reload_metadata"}
+    assert (model.lineageFetched, model.lineageSuccess, model.edgesCount > 0) == (True, True, True)

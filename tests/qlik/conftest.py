@@ -16,14 +16,6 @@ def fake_tenant():
 
 
 @pytest.fixture
-def fast_client_settings(settings):
-    """Retries without long sleeps (the waits themselves are checked separately)."""
-    settings.QLIK_MAX_RETRY_SECONDS = 30
-    settings.QLIK_REQUESTS_PER_MINUTE = 0
-    return settings
-
-
-@pytest.fixture
 def synced_project(db, system_user, fake_tenant, fast_client_settings):
     with acting_as(system_user):
         customer = customer_create(name="Fake Co", tenant_url=fake_tenant.url, api_key=FAKE_KEY)

@@ -1,0 +1,114 @@
+"""Building one graph from three sources: identities, merged edges, cross-app chains."""
+
+from lineage.graph import SOURCE_API, SOURCE_RELOAD, SOURCE_SCRIPT, AppInput, lineage_graph_build
+
+EXTRACT = "11111111-1111-1111-1111-111111111111"
+MODEL = "22222222-2222-2222-2222-222222222222"
+DASH = "33333333-3333-3333-3333-333333333333"
+FILE_QRI = "qri:qdf:space://abc#sales"
+
+
+def _chain() -> list[AppInput]:
+    return [
+        AppInput(
+            guid=EXTRACT,
+            name="Extract",
+            item_id="a" * 24,
+            script=(
+                "LIB CONNECT TO 'DWH';\nSQL SELECT * FROM dwh.orders;\n"
+                "STORE T INTO [lib://DataFiles/Sales.qvd] (qvd);"
+            ),
+            reload_metadata={
+                "reloadId": "r1",
+                "statements": [
+                    {
+                        "type": "Store",
+                        "connection": "DataFiles",
+                        "label": "lib://DataFiles/Sales.qvd",
+                        "qri": FILE_QRI,
+                    }
+                ],
+            },
+        ),
+        AppInput(guid=MODEL.upper(), name="Model", script="LOAD * FROM [lib://datafiles/SALES.qvd] (qvd);"),
+        AppInput(
+            guid=DASH,
+            name="Dashboard",
+            script=f"Binary [{MODEL}];",
+            lineage_graph={
+                "nodes": {
+                    f"qri:app:sense://{MODEL}": {"label": "Model", "metadata": {"type": "APP"}},
+                    f"qri:app:sense://{DASH}": {"label": "Dashboard", "metadata": {"type": "APP"}},
+                    FILE_QRI: {"label": "Sales", "metadata": {"type": "DATASET"}},
+                },
+                "edges": [
+                    {
+                        "source": f"qri:app:sense://{MODEL}",
+                        "target": f"qri:app:sense://{DASH}",
+                        "relation": "from",
+                    },
+                    {"source": FILE_QRI, "target": f"qri:app:sense://{MODEL}", "relation": "from"},
+                ],
+            },
+        ),
+    ]
+
+
+def test_one_qvd_node_links_the_app_that_stores_it_to_the_app_that_loads_it():
+    graph = lineage_graph_build(apps=_chain())
+    qvd = "file:lib://datafiles/sales.qvd"
+    assert [node for node in graph.nodes if node.startswith("file:")] == [qvd]
+    assert (f"app:{EXTRACT}", qvd) in graph.edges
+    assert (qvd, f"app:{MODEL}") in graph.edges
+    assert graph.edges[("table:dwh/dwh.orders", f"app:{EXTRACT}")]["relation"] == "loads"
+    assert graph.edges[("connection:dwh", "table:dwh/dwh.orders")]["relation"] == "contains"
+
+
+def test_an_edge_given_by_several_sources_is_one_edge_listing_each_with_evidence():
+    graph = lineage_graph_build(apps=_chain())
+    stored = graph.edges[(f"app:{EXTRACT}", "file:lib://datafiles/sales.qvd")]
+    assert stored["sources"] == [SOURCE_RELOAD, SOURCE_SCRIPT]
+    assert {e["source"]: e.get("line") for e in stored["evidence"]} == {SOURCE_RELOAD: None, SOURCE_SCRIPT: 3}
+    # The lineage API names the QVD by QRI only; reload metadata taught us which file it is.
+    loaded = graph.edges[("file:lib://datafiles/sales.qvd", f"app:{MODEL}")]
+    assert loaded["sources"] == [SOURCE_SCRIPT, SOURCE_API]
+
+
+def test_an_app_is_one_node_whether_named_by_guid_item_id_or_qri():
+    apps = [*_chain(), AppInput(guid="44444444-4444-4444-4444-444444444444", script=f"Binary [{'A' * 24}];")]
+    graph = lineage_graph_build(apps=apps)
+    app_nodes = sorted(node for node, data in graph.nodes.items() if data["type"] == "app")
+    assert app_nodes == sorted(
+        f"app:{guid}" for guid in (EXTRACT, MODEL, DASH, "44444444-4444-4444-4444-444444444444")
+    )
+    binary = graph.edges[(f"app:{MODEL}", f"app:{DASH}")]
+    assert (binary["relation"], binary["sources"]) == ("binary", [SOURCE_SCRIPT, SOURCE_API])
+    # the item id in the last app's Binary resolves to the Extract app
+    assert (f"app:{EXTRACT}", "app:44444444-4444-4444-4444-444444444444") in graph.edges
+
+
+def test_unresolved_references_become_nodes_naming_the_line():
+    graph = lineage_graph_build(
+        apps=[AppInput(guid=EXTRACT, script="SET a=1;\nLOAD * FROM [$(vMissing)x.qvd] (qvd);")]
+    )
+    unresolved = [node for node in graph.nodes.values() if node["type"] == "unresolved"]
+    assert [(node["line"], node["reason"]) for node in unresolved] == [
+        (2, "path holds a variable set at run time")
+    ]
+    assert graph.edges[(unresolved[0]["id"], f"app:{EXTRACT}")]["relation"] == "unresolved"
+
+
+def test_connections_are_named_by_their_data_connection_whatever_the_case():
+    graph = lineage_graph_build(
+        apps=[AppInput(guid=EXTRACT, script="LIB CONNECT TO 'dwh';\nSQL SELECT * FROM Orders;")],
+        connections=[{"id": "c1", "qName": "DWH", "qri": "qri:db:pg://x", "qType": "postgres"}],
+    )
+    assert graph.nodes["connection:dwh"]["connection_id"] == "c1"
+    assert graph.nodes["connection:dwh"]["label"] == "DWH"
+
+
+def test_a_binary_of_an_unknown_app_is_unresolved_not_dropped():
+    graph = lineage_graph_build(apps=[AppInput(guid=EXTRACT, script=f"Binary [{'b' * 24}];")])
+    (node,) = [node for node in graph.nodes.values() if node["type"] == "unresolved"]
+    assert node["reason"] == f"binary of an app not in this project: {'b' * 24}"
+    assert "" not in graph.nodes
