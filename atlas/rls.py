@@ -94,6 +94,23 @@ def acting_as(user, *, project=None, using: str = DEFAULT_DB_ALIAS) -> Iterator[
             _set_database_identity(previous, using)
 
 
+def request_identity_switch(user, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make `user` the identity for the rest of the request transaction already open.
+
+    For DRF, which authenticates inside the view, after `RlsIdentityMiddleware` opened the
+    transaction as the session user (anonymous for a token request). The middleware's
+    `acting_as` restores the previous identity when the request ends, and PostgreSQL
+    forgets the setting at commit.
+    """
+    if _identity.get() is None or not connections[using].in_atomic_block:
+        raise RlsIdentityMissing(
+            "request_identity_switch() needs the request transaction of RlsIdentityMiddleware"
+        )
+    identity = _Identity(_user_id_of(user))
+    _set_database_identity(identity, using)
+    _identity.set(identity)
+
+
 @contextmanager
 def guard_suspended() -> Iterator[None]:
     """Let schema work (migrations as the owner role) touch tenant tables without identity."""

@@ -1,14 +1,27 @@
 """URL routes of qlik_atlas."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "qlik_atlas"
 admin.site.site_title = "qlik_atlas"
 admin.site.index_title = "Customers, Qlik metadata and lineage"
 
+api_v1 = [
+    path("", include("customers.api.urls")),
+    path("", include("qlik.api.urls")),
+    path("", include("lineage.api.urls")),
+]
+
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(url="/projects/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("qlik.urls")),
+    path("", include("lineage.urls")),
 ]

@@ -9,13 +9,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from atlas.admin import StaffViewableAdmin, changelist_url, links_html
 from atlas.fields import UndecryptableSecret
-from customers.models import Customer, Project, User, UserCustomerAccess
+from customers.models import ApiToken, Customer, Project, User, UserCustomerAccess
 from customers.permissions import (
     customer_object_permissions_clear,
     customer_user_can_change,
     customer_user_can_see,
 )
-from customers.services import access_revoke, customer_credentials_set
+from customers.services import access_revoke, api_token_create, api_tokens_revoke, customer_credentials_set
 from qlik.client import QlikError
 from qlik.models import QlikSyncRun
 from qlik.selectors import last_sync_annotate, sync_run_list
@@ -350,3 +350,45 @@ class UserAccessInline(SuperuserEditsInline):
 @admin.register(User)
 class AtlasUserAdmin(UserAdmin):
     inlines = (UserAccessInline,)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Superusers create and revoke API tokens; the key is shown once, on creation."""
+
+    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__username", "=prefix")
+    list_select_related = ("user",)
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke",)
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+    def get_fields(self, request, obj=None):
+        return (
+            ("user", "name", "expires_at")
+            if obj is None
+            else ("user", "name", *self.readonly_fields, "expires_at")
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        token, key = api_token_create(user=obj.user, name=obj.name, expires_at=obj.expires_at)
+        obj.pk, obj.prefix = token.pk, token.prefix
+        obj._state.adding = False
+        self.message_user(
+            request, f"Token created. Its key is shown this once, copy it now: {key}", messages.WARNING
+        )
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        revoked = api_tokens_revoke(tokens=queryset)
+        self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)

@@ -1,8 +1,9 @@
 """Reads for customers and projects (RLS decides what the identity in force may see)."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from customers.models import Customer, Project
+from customers.models import ApiToken, Customer, Project
 
 
 def customer_list() -> QuerySet[Customer]:
@@ -19,3 +20,19 @@ def customer_get(*, name_or_id: str) -> Customer:
 def project_list(*, customer: Customer | None = None) -> QuerySet[Project]:
     projects = Project.objects.select_related("customer")
     return projects.filter(customer=customer) if customer else projects
+
+
+def project_get(*, project_id) -> Project:
+    """A project the identity in force may see; raises Project.DoesNotExist otherwise."""
+    if not str(project_id).isdigit():
+        raise Project.DoesNotExist(project_id)
+    return Project.objects.select_related("customer").get(pk=int(project_id))
+
+
+def api_token_active_get(*, key_hash: str) -> ApiToken:
+    """The unrevoked, unexpired token with this hash; raises ApiToken.DoesNotExist."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()), revoked_at__isnull=True)
+        .get(key_hash=key_hash)
+    )

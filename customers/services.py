@@ -1,9 +1,14 @@
 """Writes for customers, projects and access grants."""
 
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from customers.models import Customer, Project, User, UserCustomerAccess
+from customers.models import ApiToken, Customer, Project, User, UserCustomerAccess
 from customers.permissions import customer_object_permissions_clear
 
 
@@ -97,3 +102,32 @@ def access_revoke(*, user: User, customer: Customer) -> bool:
     deleted, _ = UserCustomerAccess.objects.filter(user=user, customer=customer).delete()
     customer_object_permissions_clear(user=user, customer=customer)
     return bool(deleted)
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def api_token_hash(key: str) -> str:
+    """Keys are 256 random bits, so one SHA-256 suffices (no salt or stretching needed)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token and its key. The key is returned once and never stored."""
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:8], key_hash=api_token_hash(key), expires_at=expires_at
+    )
+    return token, key
+
+
+def api_tokens_revoke(*, tokens: QuerySet[ApiToken]) -> int:
+    """Revoke every token of `tokens` not yet revoked; returns how many were."""
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def api_token_used(*, token: ApiToken) -> None:
+    """Record use at most once a minute, so an API call costs no write in the common case."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

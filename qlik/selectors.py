@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from customers.models import Project
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikSpace, QlikSyncRun
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
 
 
 def app_list(*, project: Project) -> QuerySet[QlikApp]:
@@ -27,6 +27,8 @@ def app_list(*, project: Project) -> QuerySet[QlikApp]:
             usage_classification=Subquery(
                 QlikAppUsage.objects.filter(**same_app).values("usageClassification")[:1]
             ),
+            last_viewed_at=Subquery(QlikAppUsage.objects.filter(**same_app).values("usageLastViewedAt")[:1]),
+            last_reload_at=Subquery(QlikAppUsage.objects.filter(**same_app).values("usageLastReloadAt")[:1]),
             has_script=Exists(QlikAppScript.objects.filter(**same_app)),
         )
         .order_by("appName", "app_id")
@@ -49,3 +51,19 @@ def last_sync_annotate(*, queryset: QuerySet, project_path: str) -> QuerySet:
         last_sync_status=Subquery(latest.values("status")[:1]),
         last_sync_at=Subquery(latest.values("started_at")[:1]),
     )
+
+
+def space_list(*, project: Project) -> QuerySet[QlikSpace]:
+    return QlikSpace.objects.filter(project=project)
+
+
+def data_connection_list(*, project: Project) -> QuerySet[QlikDataConnection]:
+    return QlikDataConnection.objects.filter(project=project)
+
+
+def usage_list(*, project: Project) -> QuerySet[QlikAppUsage]:
+    return QlikAppUsage.objects.filter(project=project)
+
+
+def script_list(*, project: Project) -> QuerySet[QlikAppScript]:
+    return QlikAppScript.objects.filter(project=project)

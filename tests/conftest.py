@@ -49,3 +49,23 @@ def fast_client_settings(settings):
     settings.QLIK_MAX_RETRY_SECONDS = 30
     settings.QLIK_REQUESTS_PER_MINUTE = 0
     return settings
+
+
+FAKE_KEY = "fake-tenant-key-0123456789"
+
+
+@pytest.fixture
+def estate_project(db, system_user, fast_client_settings):
+    """A project synced from a 12-app estate: three chains Extract → Model → Dashboard/Report."""
+    from customers.services import customer_create, project_create
+    from qlik.fake_tenant import FakeEstate, FakeQlikTenant
+    from qlik.models import QlikSyncRun
+    from qlik.services import qlik_project_sync
+
+    with FakeQlikTenant(FakeEstate(seed=5, apps=12), api_key=FAKE_KEY) as tenant:
+        with acting_as(system_user):
+            customer = customer_create(name="Chains", tenant_url=tenant.url, api_key=FAKE_KEY)
+            project = project_create(customer=customer, name="Chains")
+        run = qlik_project_sync(project=project, actor=system_user)
+        assert run.status == QlikSyncRun.Status.SUCCEEDED, run.error
+        yield project, tenant.estate

@@ -17,23 +17,8 @@ from lineage.selectors import (
     lineage_neighbourhood,
 )
 from lineage.services import lineage_graph_replace
-from qlik.fake_tenant import FakeEstate, FakeQlikTenant
-from qlik.models import QlikApp, QlikSyncRun
-from qlik.services import qlik_project_sync
+from qlik.models import QlikApp
 from tests.factories import tenant_create
-from tests.qlik.conftest import FAKE_KEY
-
-
-@pytest.fixture
-def estate_project(db, system_user, fast_client_settings):
-    """A project synced from a 12-app estate: three chains Extract → Model → Dashboard/Report."""
-    with FakeQlikTenant(FakeEstate(seed=5, apps=12), api_key=FAKE_KEY) as tenant:
-        with acting_as(system_user):
-            customer = customer_create(name="Chains", tenant_url=tenant.url, api_key=FAKE_KEY)
-            project = project_create(customer=customer, name="Chains")
-        run = qlik_project_sync(project=project, actor=system_user)
-        assert run.status == QlikSyncRun.Status.SUCCEEDED, run.error
-        yield project, tenant.estate
 
 
 def _app(estate, n):

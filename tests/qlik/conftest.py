@@ -5,8 +5,7 @@ import pytest
 from atlas.rls import acting_as
 from customers.services import customer_create, project_create
 from qlik.fake_tenant import FakeEstate, FakeQlikTenant
-
-FAKE_KEY = "fake-tenant-key-0123456789"
+from tests.conftest import FAKE_KEY
 
 
 @pytest.fixture

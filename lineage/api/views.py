@@ -1,0 +1,89 @@
+"""Lineage endpoints of a project: nodes, edges, upstream, downstream, impact."""
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from atlas.api.pagination import KeysetPagination
+from atlas.api.views import ProjectReadOnlyViewSet, ProjectScopedMixin
+from lineage import filtersets, selectors
+from lineage.api import serializers
+from lineage.models import LineageEdge, LineageNode
+
+
+class ByLabel(KeysetPagination):
+    ordering = ("label", "row_id")
+
+
+class NodeViewSet(ProjectReadOnlyViewSet):
+    queryset = LineageNode.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    serializer_class = serializers.NodeSerializer
+    filterset_class = filtersets.NodeFilterSet
+    pagination_class = ByLabel
+    lookup_field = "node_id"
+    lookup_value_regex = "[^?#]+"  # node ids hold slashes and colons
+
+    def get_queryset(self):
+        return selectors.lineage_node_list(project=self.project)
+
+
+class EdgeViewSet(ProjectReadOnlyViewSet):
+    queryset = LineageEdge.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    serializer_class = serializers.EdgeSerializer
+    filterset_class = filtersets.EdgeFilterSet
+    lookup_field = "edge_id"
+    lookup_value_regex = "[^?#]+"
+
+    def get_queryset(self):
+        return selectors.lineage_edge_list(project=self.project)
+
+
+class TraversalView(ProjectScopedMixin, APIView):
+    direction = selectors.UPSTREAM
+
+    def _query(self, request) -> dict:
+        query = serializers.TraversalQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+    @extend_schema(parameters=[serializers.TraversalQuerySerializer], responses=serializers.GraphSerializer)
+    def get(self, request, project_pk):
+        query = self._query(request)
+        try:
+            answer = selectors.lineage_neighbourhood(
+                project=self.project,
+                node_id=query["node"],
+                direction=self.direction,
+                depth=query.get("depth"),
+            )
+        except selectors.LineageNodeNotFound:
+            raise Http404("No such node in this project.")
+        return Response(answer.as_dict())
+
+
+class UpstreamView(TraversalView):
+    """Where the node's data comes from, hop by hop (default depth 5)."""
+
+    direction = selectors.UPSTREAM
+
+
+class DownstreamView(TraversalView):
+    """Where the node's data goes, hop by hop (default depth 5)."""
+
+    direction = selectors.DOWNSTREAM
+
+
+class ImpactView(TraversalView):
+    """The apps a change to the node reaches, by depth, with owner, space and last use."""
+
+    @extend_schema(parameters=[serializers.TraversalQuerySerializer], responses=serializers.ImpactSerializer)
+    def get(self, request, project_pk):
+        query = self._query(request)
+        try:
+            impact = selectors.lineage_impact(
+                project=self.project, node_id=query["node"], depth=query.get("depth")
+            )
+        except selectors.LineageNodeNotFound:
+            raise Http404("No such node in this project.")
+        return Response(serializers.ImpactSerializer(impact).data)

@@ -1,0 +1,128 @@
+"""Serializers of Qlik metadata. No secret is in any of them: connections carry their
+materialized columns only (qConnectionSecret is never fetched or stored anyway)."""
+
+from rest_framework import serializers
+
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
+
+
+class SpaceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QlikSpace
+        fields = ("spaceId", "spaceName", "type", "ownerId", "tenantId", "createdAt", "updatedAt")
+
+
+class AppSerializer(serializers.ModelSerializer):
+    space_name = serializers.CharField(read_only=True, allow_null=True)
+    usage_classification = serializers.CharField(read_only=True, allow_null=True)
+    last_viewed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_reload_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    owner_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QlikApp
+        fields = (
+            "app_id",
+            "appName",
+            "spaceId",
+            "space_name",
+            "status",
+            "fileName",
+            "owner_id",
+            "usage_classification",
+            "last_viewed_at",
+            "last_reload_at",
+            "nodesCount",
+            "edgesCount",
+            "rootNodeId",
+            "lineageFetched",
+            "lineageSuccess",
+        )
+
+    def get_owner_id(self, app) -> str:
+        return (app.data.get("item") or {}).get("ownerId") or ""
+
+
+class AppDetailSerializer(AppSerializer):
+    class Meta(AppSerializer.Meta):
+        fields = (*AppSerializer.Meta.fields, "data")
+
+
+class DataConnectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QlikDataConnection
+        fields = (
+            "connection_id",
+            "qName",
+            "qType",
+            "qri",
+            "space",
+            "user",
+            "tenant",
+            "created",
+            "updated",
+            "version",
+            "datasourceID",
+            "qArchitecture",
+            "qLogOn",
+            "qSeparateCredentials",
+            "qEngineObjectID",
+            "qConnectStatement",
+            "tags",
+            "privileges",
+        )
+
+
+class UsageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QlikAppUsage
+        fields = (
+            "app_id",
+            "appName",
+            "usageClassification",
+            "usageReloads",
+            "usageAppOpens",
+            "usageSheetViews",
+            "usageUniqueUsers",
+            "usageLastReloadAt",
+            "usageLastViewedAt",
+            "windowDays",
+            "generatedAt",
+            "connections",
+        )
+
+
+class ScriptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QlikAppScript
+        fields = ("app_id", "script")
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = QlikSyncRun
+        fields = (
+            "id",
+            "trigger",
+            "requested_by",
+            "full",
+            "status",
+            "started_at",
+            "finished_at",
+            "counts",
+            "api_calls",
+            "rate_limited",
+            "retries",
+            "bytes_received",
+            "apps_fetched",
+            "apps_carried",
+            "notes",
+            "error",
+        )
+
+
+class SyncEnqueuedSerializer(serializers.Serializer):
+    job_id = serializers.IntegerField(allow_null=True)
+    detail = serializers.CharField()

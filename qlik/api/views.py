@@ -1,0 +1,101 @@
+"""Read-only endpoints of a project's Qlik metadata, and the sync trigger."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from atlas.api.pagination import KeysetPagination
+from atlas.api.views import ProjectReadOnlyViewSet, ProjectScopedMixin
+from customers.permissions import customer_user_can_change
+from qlik import filtersets, selectors
+from qlik.api import serializers
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
+from qlik.services import project_sync_enqueue
+
+
+class ByName(KeysetPagination):
+    ordering = ("appName", "app_id")
+
+
+class SpaceViewSet(ProjectReadOnlyViewSet):
+    queryset = QlikSpace.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    serializer_class = serializers.SpaceSerializer
+    filterset_class = filtersets.SpaceFilterSet
+    lookup_field = "spaceId"
+
+    def get_queryset(self):
+        return selectors.space_list(project=self.project)
+
+
+class AppViewSet(ProjectReadOnlyViewSet):
+    queryset = QlikApp.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    filterset_class = filtersets.AppFilterSet
+    pagination_class = ByName
+    lookup_field = "app_id"
+
+    def get_queryset(self):
+        return selectors.app_list(project=self.project)
+
+    def get_serializer_class(self):
+        return serializers.AppDetailSerializer if self.action == "retrieve" else serializers.AppSerializer
+
+
+class DataConnectionViewSet(ProjectReadOnlyViewSet):
+    queryset = (
+        QlikDataConnection.objects.none()
+    )  # the model, for the OpenAPI schema; rows come from get_queryset
+    serializer_class = serializers.DataConnectionSerializer
+    filterset_class = filtersets.DataConnectionFilterSet
+    lookup_field = "connection_id"
+
+    def get_queryset(self):
+        return selectors.data_connection_list(project=self.project)
+
+
+class UsageViewSet(ProjectReadOnlyViewSet):
+    queryset = QlikAppUsage.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    serializer_class = serializers.UsageSerializer
+    filterset_class = filtersets.UsageFilterSet
+    lookup_field = "app_id"
+
+    def get_queryset(self):
+        return selectors.usage_list(project=self.project)
+
+
+class ScriptViewSet(ProjectReadOnlyViewSet):
+    queryset = QlikAppScript.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    serializer_class = serializers.ScriptSerializer
+    lookup_field = "app_id"
+
+    def get_queryset(self):
+        return selectors.script_list(project=self.project)
+
+
+class SyncRunPagination(KeysetPagination):
+    ordering = "-started_at"
+
+
+class SyncRunViewSet(ProjectReadOnlyViewSet):
+    queryset = QlikSyncRun.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    serializer_class = serializers.SyncRunSerializer
+    filterset_class = filtersets.SyncRunFilterSet
+    pagination_class = SyncRunPagination
+
+    def get_queryset(self):
+        return selectors.sync_run_list(project=self.project).select_related("requested_by")
+
+
+class ProjectSyncView(ProjectScopedMixin, APIView):
+    """Queue a background sync; allowed with change rights on the project's customer."""
+
+    @extend_schema(request=None, responses={202: serializers.SyncEnqueuedSerializer})
+    def post(self, request, project_pk):
+        if not customer_user_can_change(user=request.user, customer=self.project.customer):
+            raise PermissionDenied("You may see this project but not sync it.")
+        job_id = project_sync_enqueue(
+            project=self.project, trigger=QlikSyncRun.Trigger.API, requested_by=request.user
+        )
+        detail = "Sync queued." if job_id else "A sync of this project is already queued."
+        return Response({"job_id": job_id, "detail": detail}, status=status.HTTP_202_ACCEPTED)

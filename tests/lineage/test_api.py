@@ -1,0 +1,77 @@
+"""The lineage endpoints: nodes, edges, upstream, downstream and impact, RLS-scoped."""
+
+import pytest
+
+from atlas.rls import acting_as
+from customers.models import User
+from customers.services import access_grant
+from lineage.models import LineageNode
+from tests.api import token_client
+from tests.factories import tenant_create
+
+
+@pytest.fixture
+def client_and_project(estate_project, system_user):
+    project, estate = estate_project
+    user = User.objects.create_user("lineage-reader", password="x")
+    with acting_as(system_user):
+        access_grant(user=user, customer=project.customer)
+    return token_client(user), project, estate
+
+
+def test_downstream_answers_nodes_and_edges_with_depth(client_and_project):
+    client, project, estate = client_and_project
+    qvd = f"file:{estate.app_flows(0)[-1]['path'].lower()}"
+    response = client.get(f"/api/v1/projects/{project.pk}/lineage/downstream/", {"node": qvd, "depth": 2})
+    body = response.json()
+    assert {n["id"]: n["depth"] for n in body["nodes"]} == {
+        qvd: 0,
+        f"app:{estate.app_guid(1)}": 1,
+        f"file:{estate.app_flows(1)[-1]['path'].lower()}": 2,
+        f"app:{estate.app_guid(2)}": 2,
+    }
+    assert {"source", "target", "relation", "sources"} <= set(body["edges"][0])
+
+
+def test_upstream_and_impact_of_an_app_and_a_qvd(client_and_project):
+    client, project, estate = client_and_project
+    base = f"/api/v1/projects/{project.pk}/lineage"
+    upstream = client.get(f"{base}/upstream/", {"node": f"app:{estate.app_guid(1)}"}).json()
+    assert {n["type"] for n in upstream["nodes"]} >= {"app", "file", "table", "connection"}
+    qvd = f"file:{estate.app_flows(0)[-1]['path'].lower()}"
+    impact = client.get(f"{base}/impact/", {"node": qvd}).json()
+    assert impact["apps_total"] == 3
+    assert [level["depth"] for level in impact["by_depth"]] == [1, 2, 3]
+
+
+def test_nodes_and_edges_filter_by_type_search_and_end(client_and_project, system_user):
+    client, project, estate = client_and_project
+    base = f"/api/v1/projects/{project.pk}/lineage"
+    files = client.get(f"{base}/nodes/", {"type": "file", "page_size": 500}).json()["results"]
+    with acting_as(system_user):
+        assert len(files) == LineageNode.objects.filter(project=project, type="file").count() > 0
+    found = client.get(f"{base}/nodes/", {"search": "extract/"}).json()["results"]
+    assert found and all("extract/" in n["id"] for n in found)
+    node = files[0]["id"]
+    assert client.get(f"{base}/nodes/{node}/").json()["id"] == node
+    model = f"app:{estate.app_guid(1)}"
+    edges = client.get(f"{base}/edges/", {"target": model}).json()["results"]
+    assert {e["source"] for e in edges} == {f"file:{estate.app_flows(0)[-1]['path'].lower()}"}
+
+
+def test_bad_questions_get_clear_errors(client_and_project):
+    client, project, _ = client_and_project
+    base = f"/api/v1/projects/{project.pk}/lineage"
+    missing = client.get(f"{base}/upstream/")
+    assert missing.status_code == 400 and "node" in missing.json()
+    assert client.get(f"{base}/upstream/", {"node": "app:nope"}).status_code == 404
+    assert client.get(f"{base}/downstream/", {"node": "app:nope", "depth": 0}).status_code == 400
+
+
+def test_another_customers_graph_is_a_404(db, system_user):
+    mine, theirs = tenant_create("mine"), tenant_create("theirs")
+    with acting_as(system_user):
+        assert LineageNode.objects.filter(project=theirs.project).exists()
+    client = token_client(mine.user)
+    for path in ("nodes/", "edges/", "upstream/?node=file:theirs.qvd", "impact/?node=file:theirs.qvd"):
+        assert client.get(f"/api/v1/projects/{theirs.project.pk}/lineage/{path}").status_code == 404, path
