@@ -160,6 +160,8 @@ QLIK_CONCURRENCY = env.int("QLIK_CONCURRENCY", default=4)
 # Usage window, and the opens + sheet views below which a used app counts as "low use".
 QLIK_USAGE_WINDOW_DAYS = env.int("QLIK_USAGE_WINDOW_DAYS", default=28)
 QLIK_LOW_USE_THRESHOLD = env.int("QLIK_LOW_USE_THRESHOLD", default=10)
+# An app not reloaded for this many days is stale (the dashboard's clean-up table).
+QLIK_STALE_DAYS = env.int("QLIK_STALE_DAYS", default=90)
 # A "running" sync whose heartbeat is older than this was killed: the next one takes over.
 QLIK_SYNC_STALE_SECONDS = env.int("QLIK_SYNC_STALE_SECONDS", default=900)
 # Ask Qlik's lineage API for each new or changed app (besides reload metadata and the parsed
@@ -167,6 +169,8 @@ QLIK_SYNC_STALE_SECONDS = env.int("QLIK_SYNC_STALE_SECONDS", default=900)
 QLIK_LINEAGE_API = env.bool("QLIK_LINEAGE_API", default=True)
 # How deep lineage questions (upstream, downstream, impact) may go; the default depth is 5.
 LINEAGE_MAX_DEPTH = env.int("LINEAGE_MAX_DEPTH", default=10)
+# The project graph page draws at most this many nodes (the best-connected ones).
+LINEAGE_PAGE_MAX_NODES = env.int("LINEAGE_PAGE_MAX_NODES", default=2000)
 # When every project syncs in the background (cron syntax, UTC); "" turns the schedule off.
 QLIK_SYNC_SCHEDULE = env.str("QLIK_SYNC_SCHEDULE", default="0 2 * * *")
 

@@ -1,5 +1,7 @@
 """The lineage graph per project: nodes (apps, connections, tables, files) and edges."""
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 
 from customers.models import ProjectScopedModel
@@ -25,6 +27,10 @@ class LineageNode(ProjectScopedModel):
         verbose_name = "lineage node"
         constraints = [
             models.UniqueConstraint(fields=("project", "node_id"), name="lineage_nodes_project_node_uniq")
+        ]
+        indexes = [
+            GinIndex(fields=["label"], opclasses=["gin_trgm_ops"], name="lineage_nodes_label_trgm"),
+            GinIndex(SearchVector("label", config="simple"), name="lineage_nodes_label_fts"),
         ]
 
     def __str__(self) -> str:

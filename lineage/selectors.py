@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Project
@@ -184,3 +185,52 @@ def lineage_app_io(*, project: Project, app_id: str) -> dict:
         "sources": [node for node in upstream.nodes if node["depth"] == 1],
         "outputs": [node for node in downstream.nodes if node["depth"] == 1],
     }
+
+
+def lineage_both_ways(*, project: Project, node_id: str, depth: int | None = None) -> dict:
+    """A node's upstream (negative depths) and downstream (positive) in one graph."""
+    upstream = lineage_neighbourhood(project=project, node_id=node_id, direction=UPSTREAM, depth=depth)
+    downstream = lineage_neighbourhood(project=project, node_id=node_id, direction=DOWNSTREAM, depth=depth)
+    nodes = {node["id"]: {**node, "depth": -node["depth"]} for node in upstream.nodes}
+    nodes.update(
+        {node["id"]: node for node in downstream.nodes if node["id"] not in nodes or node["depth"] == 0}
+    )
+    edges = {(edge["source"], edge["target"]): edge for edge in upstream.edges + downstream.edges}
+    return {
+        "start": node_id,
+        "nodes": list(nodes.values()),
+        "edges": list(edges.values()),
+        "truncated": False,
+    }
+
+
+def lineage_project_graph(*, project: Project, limit: int) -> dict:
+    """The project's graph for the page: whole up to `limit` nodes, else its best-connected.
+
+    Two queries: the nodes (ordered by how many edges touch them), then the edges among
+    them. Depths are left to the page's layered layout.
+    """
+    edge_counts = (
+        LineageEdge.objects.filter(project=project)
+        .values("source")
+        .annotate(n=Count("row_id"))
+        .filter(source=OuterRef("node_id"))
+        .values("n")[:1]
+    )
+    rows = list(
+        LineageNode.objects.filter(project=project)
+        .annotate(out_degree=Coalesce(Subquery(edge_counts), 0))
+        .order_by("-out_degree", "node_id")
+        .values_list(*NODE_FIELDS)[: limit + 1]
+    )
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    ids = [row[0] for row in rows]
+    edges = [
+        {"source": source, "target": target, "relation": relation, "sources": data.get("sources", [])}
+        for source, target, relation, data in LineageEdge.objects.filter(
+            project=project, source__in=ids, target__in=ids
+        ).values_list("source", "target", "relation", "data")
+    ]
+    nodes = [_node_dict(*row, depth=None) for row in rows]
+    return {"start": "", "nodes": nodes, "edges": edges, "truncated": truncated}

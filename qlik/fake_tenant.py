@@ -178,7 +178,7 @@ class FakeEstate:
 
     def app_item(self, n: int) -> dict:
         profile, guid = self._app_profile(n), self.app_guid(n)
-        name = f"{WORDS[n % len(WORDS)]} {('Extract', 'Model', 'Dashboard', 'Report')[n % 4]} {n}"
+        name = f"{WORDS[(n // 4) % len(WORDS)]} {('Extract', 'Model', 'Dashboard', 'Report')[n % 4]} {n}"
         reloads = self.app_reloads(n)
         last = reloads[0] if reloads else None
         updated = self.touched_apps.get(n, self.today - timedelta(days=profile["updated_days"]))

@@ -5,6 +5,8 @@ schema document prescribes and in Python too, so `app.spaceId` reads the same in
 the API and Qlik's documentation.
 """
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 
 from customers.models import ProjectScopedModel
@@ -28,7 +30,11 @@ class QlikSpace(ProjectScopedModel):
         constraints = [
             models.UniqueConstraint(fields=("project", "space_id"), name="qlik_spaces_project_space_uniq")
         ]
-        indexes = [models.Index(fields=("project", "spaceId"), name="qlik_spaces_project_spaceid")]
+        indexes = [
+            models.Index(fields=("project", "spaceId"), name="qlik_spaces_project_spaceid"),
+            GinIndex(fields=["spaceName"], opclasses=["gin_trgm_ops"], name="qlik_spaces_name_trgm"),
+            GinIndex(SearchVector("spaceName", config="simple"), name="qlik_spaces_name_fts"),
+        ]
 
     def __str__(self) -> str:
         return self.spaceName or self.space_id
@@ -56,7 +62,14 @@ class QlikApp(ProjectScopedModel):
         constraints = [
             models.UniqueConstraint(fields=("project", "app_id"), name="qlik_apps_project_app_uniq")
         ]
-        indexes = [models.Index(fields=("project", "spaceId"), name="qlik_apps_project_spaceid")]
+        indexes = [
+            models.Index(fields=("project", "spaceId"), name="qlik_apps_project_spaceid"),
+            # Keyset pages of the API's name order.
+            models.Index(fields=("project", "appName", "app_id"), name="qlik_apps_project_name"),
+            # Search: typos (pg_trgm) and words (full text).
+            GinIndex(fields=["appName"], opclasses=["gin_trgm_ops"], name="qlik_apps_name_trgm"),
+            GinIndex(SearchVector("appName", config="simple"), name="qlik_apps_name_fts"),
+        ]
 
     def __str__(self) -> str:
         return self.appName or self.app_id
@@ -95,6 +108,10 @@ class QlikDataConnection(ProjectScopedModel):
             models.UniqueConstraint(
                 fields=("project", "connection_id"), name="qlik_data_connections_project_conn_uniq"
             )
+        ]
+        indexes = [
+            GinIndex(fields=["qName"], opclasses=["gin_trgm_ops"], name="qlik_conns_name_trgm"),
+            GinIndex(SearchVector("qName", config="simple"), name="qlik_conns_name_fts"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,13 @@
 """Reads for Qlik metadata, with the schema document's logical joins."""
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from collections import Counter
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchVector, TrigramSimilarity
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from customers.models import Project
 from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
@@ -67,3 +73,117 @@ def usage_list(*, project: Project) -> QuerySet[QlikAppUsage]:
 
 def script_list(*, project: Project) -> QuerySet[QlikAppScript]:
     return QlikAppScript.objects.filter(project=project)
+
+
+# --- dashboards -------------------------------------------------------------------------------
+
+
+def project_overview(*, project: Project) -> dict:
+    """The dashboard's summary cards: counts and the last sync, in one query."""
+    same_project = {"project_id": OuterRef("pk")}
+
+    def count(model) -> Subquery:
+        rows = model.objects.filter(**same_project).order_by().values("project_id")
+        return Subquery(rows.annotate(n=Count("row_id")).values("n")[:1])
+
+    row = (
+        last_sync_annotate(queryset=Project.objects.filter(pk=project.pk), project_path="project")
+        .annotate(apps=count(QlikApp), spaces=count(QlikSpace), connections=count(QlikDataConnection))
+        .values("apps", "spaces", "connections", "last_sync_status", "last_sync_at")
+        .get()
+    )
+    return {
+        key: (value or 0) if key in ("apps", "spaces", "connections") else value for key, value in row.items()
+    }
+
+
+def usage_classification_counts(*, project: Project) -> list[tuple[str, int]]:
+    """Apps per usage class, in the classification's order (one grouped query)."""
+    counts = dict(
+        usage_list(project=project).order_by().values_list("usageClassification").annotate(n=Count("row_id"))
+    )
+    return [(label, counts.get(value, 0)) for value, label in QlikAppUsage.Classification.choices]
+
+
+def apps_top_viewed(*, project: Project, limit: int = 10) -> QuerySet[QlikAppUsage]:
+    """The most used apps over the window: app opens plus sheet views."""
+    return (
+        usage_list(project=project)
+        .annotate(views=F("usageAppOpens") + F("usageSheetViews"))
+        .filter(views__gt=0)
+        .order_by("-views", "appName")[:limit]
+    )
+
+
+def reload_failures_by_day(*, project: Project) -> list[tuple[str, int]]:
+    """Failed reloads per day over the usage window (days without failures included)."""
+    failures = Counter(
+        day
+        for days in usage_list(project=project)
+        .exclude(data__reloadFailures=[])
+        .filter(data__has_key="reloadFailures")
+        .values_list("data__reloadFailures", flat=True)
+        for day in days or []
+    )
+    today = timezone.now().date()
+    window = settings.QLIK_USAGE_WINDOW_DAYS
+    days = [(today - timedelta(days=offset)).isoformat() for offset in range(window - 1, -1, -1)]
+    return [(day, failures.get(day, 0)) for day in days]
+
+
+def connections_by_type(*, project: Project) -> list[tuple[str, int]]:
+    return list(
+        data_connection_list(project=project)
+        .order_by()
+        .values_list("qType")
+        .annotate(n=Count("row_id"))
+        .order_by("-n", "qType")
+    )
+
+
+def apps_to_clean_up(*, project: Project) -> QuerySet[QlikApp]:
+    """Unused, never reloaded, or not reloaded for QLIK_STALE_DAYS: what to tidy first."""
+    stale_before = timezone.now() - timedelta(days=settings.QLIK_STALE_DAYS)
+    return (
+        app_list(project=project)
+        .filter(
+            Q(usage_classification__in=["unused", "never_reloaded"])
+            | Q(last_reload_at__lt=stale_before)
+            | Q(last_reload_at__isnull=True)
+        )
+        .order_by("last_viewed_at", "last_reload_at", "appName", "app_id")
+    )
+
+
+# --- search -------------------------------------------------------------------------------------
+
+SEARCH_MIN_SIMILARITY = 0.3  # pg_trgm's default threshold for the % operator (indexed)
+
+
+def _search(queryset: QuerySet, field: str, query: str, limit: int) -> list:
+    """Rows whose `field` is trigram-similar to `query` (typos) or matches its words."""
+    vector = SearchVector(field, config="simple")
+    return list(
+        queryset.annotate(similarity=TrigramSimilarity(field, query), vector=vector)
+        .filter(Q(**{f"{field}__trigram_similar": query}) | Q(vector=SearchQuery(query, config="simple")))
+        .order_by("-similarity", field)[:limit]
+    )
+
+
+def project_search(*, project: Project, query: str, limit: int = 20) -> dict[str, list]:
+    """Apps, spaces, connections and lineage nodes matching `query`, typos forgiven.
+
+    PostgreSQL full-text search on words plus pg_trgm similarity, both served by GIN
+    indexes; four queries whatever the project's size.
+    """
+    from lineage.selectors import lineage_node_list
+
+    query = query.strip()[:200]
+    if not query:
+        return {"apps": [], "spaces": [], "connections": [], "nodes": []}
+    return {
+        "apps": _search(QlikApp.objects.filter(project=project), "appName", query, limit),
+        "spaces": _search(space_list(project=project), "spaceName", query, limit),
+        "connections": _search(data_connection_list(project=project), "qName", query, limit),
+        "nodes": _search(lineage_node_list(project=project).exclude(type="app"), "label", query, limit),
+    }

@@ -373,6 +373,8 @@ def _reloads_collect(client: QlikClient, fetch: _Fetch, since: str, progress: Pr
                 inputs.last_reload_end = reload.get("endTime")
             if created >= since:
                 inputs.reloads_in_window += 1
+                if reload.get("status") == "FAILED":
+                    inputs.failed_reload_days.append(created[:10])
         seen += len(page)
         progress("reloads", seen, None)
         if page and _when_text(page[-1].get("creationTime")) < since:

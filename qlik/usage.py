@@ -19,6 +19,7 @@ class AppUsageInputs:
     """What the listings told about one app (small: a sync keeps one per app)."""
 
     reloads_in_window: int = 0
+    failed_reload_days: list[str] = field(default_factory=list)  # in the window, one per failure
     last_reload_id: str = ""
     last_reload_end: str | None = None
     sheet_views: int = 0
@@ -67,4 +68,5 @@ def usage_row(
             low_use_threshold=low_use_threshold,
         ),
         "connections": connections,
+        "reloadFailures": sorted(inputs.failed_reload_days),
     }

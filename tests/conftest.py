@@ -11,6 +11,7 @@ from django.test.utils import setup_databases, teardown_databases
 
 from atlas import db_roles
 from atlas.rls import acting_as
+from tests.browser import live_portal, page  # noqa: F401 (fixtures for the browser tests)
 
 
 @pytest.fixture(scope="session")

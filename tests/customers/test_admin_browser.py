@@ -3,14 +3,9 @@
 Skipped, with the reason, where no Chromium is installed (`.ci/run` installs Debian's).
 """
 
-import shutil
-
 import pytest
 from django.conf import settings
-from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
-from django.test.testcases import LiveServerThread
 from guardian.shortcuts import assign_perm
 
 from atlas.rls import acting_as
@@ -20,17 +15,6 @@ from customers.services import access_grant, customer_create, project_create
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# The closed network refuses Chromium's background connections; keep it from trying.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "browser-test-pw"
 ACME_KEY = "acme-browser-key-0123456789"
 GLOBEX_KEY = "globex-browser-key-0123456789"
@@ -61,45 +45,8 @@ def committed_world(django_db_setup, django_db_blocker):
             support.delete()
 
 
-class JoinedWSGIServer(ThreadedWSGIServer):
-    # Closing the server waits for its request threads, so none still holds a database
-    # connection when the test database is dropped.
-    daemon_threads = False
-    block_on_close = True
-
-
-class PortalThread(LiveServerThread):
-    server_class = JoinedWSGIServer
-
-
-@pytest.fixture
-def portal_url(committed_world, django_db_blocker):
-    """The whole portal (middleware, RLS identity, admin, static files) on a real socket."""
-    with django_db_blocker.unblock():
-        server = PortalThread("127.0.0.1", StaticFilesHandler)
-        server.daemon = True
-        server.start()
-        server.is_ready.wait()
-        if server.error:
-            raise server.error
-        yield f"http://127.0.0.1:{server.port}"
-        server.terminate()
-
-
-@pytest.fixture
-def page():
-    if not CHROMIUM:
-        pytest.skip("no Chromium found: install Debian's chromium package (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser.new_page()
-        browser.close()
-
-
 def test_support_replaces_acmes_key_without_seeing_it_and_cannot_find_globex(
-    committed_world, portal_url, page, django_db_blocker, monkeypatch
+    committed_world, live_portal, page, django_db_blocker, monkeypatch
 ):
     # Playwright's sync API keeps an event loop on this thread; the ORM calls below are
     # still plain synchronous calls, which Django's async guard cannot tell.
@@ -107,13 +54,13 @@ def test_support_replaces_acmes_key_without_seeing_it_and_cannot_find_globex(
     acme, globex = committed_world
     seen_html = []
 
-    page.goto(f"{portal_url}/admin/")
+    page.goto(f"{live_portal}/admin/")
     page.fill("#id_username", "support")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
 
-    page.goto(f"{portal_url}/admin/customers/customer/")
+    page.goto(f"{live_portal}/admin/customers/customer/")
     assert page.locator("#result_list").get_by_text("Acme Analytics").count() == 1
     assert "Globex" not in page.content()
     page.fill("#searchbar", "Globex")
@@ -122,7 +69,7 @@ def test_support_replaces_acmes_key_without_seeing_it_and_cannot_find_globex(
     assert page.locator("#result_list").count() == 0  # no table: nothing found
     assert "Globex Retail" not in page.content()
 
-    page.goto(f"{portal_url}/admin/customers/customer/")
+    page.goto(f"{live_portal}/admin/customers/customer/")
     page.click("text=Acme Analytics")
     page.wait_for_selector("#id_new_api_key")
     seen_html.append(page.content())
@@ -133,10 +80,10 @@ def test_support_replaces_acmes_key_without_seeing_it_and_cannot_find_globex(
     seen_html.append(page.content())
     assert "was changed successfully" in seen_html[-1]
 
-    response = page.goto(f"{portal_url}/admin/customers/customer/{globex.pk}/change/")
+    response = page.goto(f"{live_portal}/admin/customers/customer/{globex.pk}/change/")
     assert response.status == 404
     seen_html.append(page.content())
-    page.goto(f"{portal_url}/admin/customers/customer/{acme.pk}/history/")
+    page.goto(f"{live_portal}/admin/customers/customer/{acme.pk}/history/")
     seen_html.append(page.content())
 
     for html in seen_html:

@@ -1,0 +1,198 @@
+/* The lineage graph page: layered left-to-right layout, pan, zoom, click for details.
+ *
+ * Written here rather than taken from npm (cytoscape, dagre) so the project needs no Node
+ * toolchain at install time; the layout is the classic Sugiyama recipe in small: layers by
+ * depth (or longest path), then a few barycentre sweeps to untangle each layer.
+ */
+(function () {
+  "use strict";
+  const SVG = "http://www.w3.org/2000/svg";
+  const NODE_W = 210, NODE_H = 26, LAYER_GAP = 300, ROW_GAP = 36;
+
+  function layers(nodes, edges) {
+    const layer = new Map();
+    if (nodes.every((n) => typeof n.depth === "number")) {
+      nodes.forEach((n) => layer.set(n.id, n.depth));
+      return layer;
+    }
+    // Longest path from the sources (Kahn); nodes on cycles go one after their placed inputs.
+    const incoming = new Map(nodes.map((n) => [n.id, 0]));
+    const out = new Map(nodes.map((n) => [n.id, []]));
+    edges.forEach((e) => { out.get(e.source).push(e.target); incoming.set(e.target, incoming.get(e.target) + 1); });
+    const queue = nodes.filter((n) => incoming.get(n.id) === 0).map((n) => n.id);
+    queue.forEach((id) => layer.set(id, 0));
+    for (let i = 0; i < queue.length; i++) {
+      const id = queue[i];
+      for (const next of out.get(id)) {
+        layer.set(next, Math.max(layer.get(next) || 0, layer.get(id) + 1));
+        incoming.set(next, incoming.get(next) - 1);
+        if (incoming.get(next) === 0) queue.push(next);
+      }
+    }
+    nodes.forEach((n) => { if (!layer.has(n.id)) layer.set(n.id, 0); });
+    return layer;
+  }
+
+  function order(nodes, edges, layer) {
+    const byLayer = new Map();
+    nodes.forEach((n) => {
+      const l = layer.get(n.id);
+      if (!byLayer.has(l)) byLayer.set(l, []);
+      byLayer.get(l).push(n.id);
+    });
+    const keys = [...byLayer.keys()].sort((a, b) => a - b);
+    const type = new Map(nodes.map((n) => [n.id, n.type + " " + n.label]));
+    keys.forEach((k) => byLayer.get(k).sort((a, b) => type.get(a).localeCompare(type.get(b))));
+    const preds = new Map(), succs = new Map();
+    edges.forEach((e) => {
+      (preds.get(e.target) || preds.set(e.target, []).get(e.target)).push(e.source);
+      (succs.get(e.source) || succs.set(e.source, []).get(e.source)).push(e.target);
+    });
+    const position = new Map();
+    const index = () => keys.forEach((k) => byLayer.get(k).forEach((id, i) => position.set(id, i)));
+    index();
+    const sweep = (layerKeys, neighbours) => {
+      layerKeys.forEach((k) => {
+        const ids = byLayer.get(k);
+        const centre = new Map(ids.map((id, i) => {
+          const ns = (neighbours.get(id) || []).filter((n) => position.has(n));
+          return [id, ns.length ? ns.reduce((s, n) => s + position.get(n), 0) / ns.length : i];
+        }));
+        ids.sort((a, b) => centre.get(a) - centre.get(b));
+        ids.forEach((id, i) => position.set(id, i));
+      });
+    };
+    for (let pass = 0; pass < 4; pass++) {
+      sweep(keys.slice(1), preds);
+      sweep(keys.slice(0, -1).reverse(), succs);
+    }
+    return { byLayer, keys };
+  }
+
+  function el(name, attributes, parent) {
+    const node = document.createElementNS(SVG, name);
+    Object.entries(attributes || {}).forEach(([k, v]) => node.setAttribute(k, v));
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  function draw(svg, data) {
+    const nodes = data.nodes, edges = data.edges.filter((e) => e.source !== e.target);
+    const known = new Set(nodes.map((n) => n.id));
+    const shown = edges.filter((e) => known.has(e.source) && known.has(e.target));
+    const layer = layers(nodes, shown);
+    const { byLayer, keys } = order(nodes, shown, layer);
+    const tallest = Math.max(1, ...keys.map((k) => byLayer.get(k).length));
+    const xy = new Map();
+    keys.forEach((k, column) => {
+      const ids = byLayer.get(k);
+      const top = ((tallest - ids.length) * ROW_GAP) / 2;
+      ids.forEach((id, row) => xy.set(id, [column * LAYER_GAP, top + row * ROW_GAP]));
+    });
+    const width = Math.max(1, keys.length) * LAYER_GAP, height = tallest * ROW_GAP + ROW_GAP;
+    const view = { x: -40, y: -40, w: width + 80, h: height + 80 };
+    const apply = () => svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
+    apply();
+    const scene = el("g", { class: "scene" }, svg);
+    const edgeLayer = el("g", { class: "edges" }, scene);
+    const nodeLayer = el("g", { class: "nodes" }, scene);
+    const edgeEls = shown.map((e) => {
+      const [x1, y1] = xy.get(e.source), [x2, y2] = xy.get(e.target);
+      const sx = x1 + NODE_W, sy = y1 + NODE_H / 2, tx = x2, ty = y2 + NODE_H / 2, bend = Math.max(40, Math.abs(tx - sx) / 2);
+      const path = el("path", { class: "edge rel-" + e.relation, d: `M${sx},${sy} C${sx + bend},${sy} ${tx - bend},${ty} ${tx},${ty}` }, edgeLayer);
+      el("title", {}, path).textContent = `${e.relation} (${(e.sources || []).join(", ")})`;
+      return { edge: e, path };
+    });
+    const nodeEls = new Map();
+    nodes.forEach((n) => {
+      const [x, y] = xy.get(n.id);
+      const g = el("g", { class: `node t-${n.type}${n.id === data.start ? " start" : ""}`, transform: `translate(${x},${y})`, "data-id": n.id }, nodeLayer);
+      el("rect", { width: NODE_W, height: NODE_H, rx: 5 }, g);
+      const text = el("text", { x: 8, y: 17 }, g);
+      text.textContent = n.label.length > 30 ? n.label.slice(0, 29) + "…" : n.label;
+      el("title", {}, g).textContent = `${n.type}: ${n.label}\n${n.id}`;
+      nodeEls.set(n.id, g);
+    });
+    return { nodes, shown, nodeEls, edgeEls, view, apply };
+  }
+
+  function reach(start, edges, forward) {
+    const next = new Map();
+    edges.forEach((e) => {
+      const [from, to] = forward ? [e.source, e.target] : [e.target, e.source];
+      (next.get(from) || next.set(from, []).get(from)).push(to);
+    });
+    const seen = new Set([start]), queue = [start];
+    for (let i = 0; i < queue.length; i++) (next.get(queue[i]) || []).forEach((n) => { if (!seen.has(n)) { seen.add(n); queue.push(n); } });
+    seen.delete(start);
+    return seen;
+  }
+
+  function select(state, id, details, base, projectId) {
+    const up = reach(id, state.shown, false), down = reach(id, state.shown, true);
+    state.nodeEls.forEach((g, nid) => {
+      g.classList.toggle("selected", nid === id);
+      g.classList.toggle("up", up.has(nid));
+      g.classList.toggle("down", down.has(nid));
+      g.classList.toggle("dim", nid !== id && !up.has(nid) && !down.has(nid));
+    });
+    state.edgeEls.forEach(({ edge, path }) => {
+      const lit = (edge.target === id || up.has(edge.target)) && (up.has(edge.source) || edge.source === id) ? "up"
+        : (edge.source === id || down.has(edge.source)) && (down.has(edge.target) || edge.target === id) ? "down" : "";
+      path.setAttribute("class", `edge rel-${edge.relation} ${lit || "dim"}`);
+    });
+    const node = state.nodes.find((n) => n.id === id);
+    const focus = `${base}?node=${encodeURIComponent(id)}`;
+    const impact = `/api/v1/projects/${projectId}/lineage/impact/?node=${encodeURIComponent(id)}`;
+    details.replaceChildren();
+    const add = (tag, text, attrs) => { const e = document.createElement(tag); e.textContent = text; Object.entries(attrs || {}).forEach(([k, v]) => e.setAttribute(k, v)); details.appendChild(e); return e; };
+    add("h2", node.label);
+    add("p", `${node.type}${typeof node.depth === "number" ? " · depth " + node.depth : ""}`, { class: "muted" });
+    add("code", node.id);
+    add("p", `${up.size} upstream, ${down.size} downstream on this page`);
+    add("a", "Focus the page on this node", { href: focus, class: "button" });
+    add("a", "Impact (JSON)", { href: impact });
+    if (node.app_id) add("p", `App ${node.app_id}`, { class: "muted" });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const svg = document.getElementById("lineage-graph");
+    if (!svg) return;
+    const data = JSON.parse(document.getElementById("graph-data").textContent);
+    const details = document.getElementById("node-details");
+    const state = draw(svg, data);
+    svg.dataset.drawn = String(state.nodeEls.size);
+    let drag = null;
+    svg.addEventListener("pointerdown", (event) => {
+      const node = event.target.closest("g.node");
+      if (node) { select(state, node.dataset.id, details, svg.dataset.base, svg.dataset.project); return; }
+      drag = { x: event.clientX, y: event.clientY, vx: state.view.x, vy: state.view.y };
+      svg.setPointerCapture(event.pointerId);
+    });
+    svg.addEventListener("pointermove", (event) => {
+      if (!drag) return;
+      const scale = state.view.w / svg.clientWidth;
+      state.view.x = drag.vx - (event.clientX - drag.x) * scale;
+      state.view.y = drag.vy - (event.clientY - drag.y) * scale;
+      state.apply();
+    });
+    svg.addEventListener("pointerup", () => { drag = null; });
+    svg.addEventListener("wheel", (event) => {
+      event.preventDefault();
+      const factor = event.deltaY > 0 ? 1.15 : 1 / 1.15;
+      const box = svg.getBoundingClientRect();
+      const px = state.view.x + ((event.clientX - box.left) / box.width) * state.view.w;
+      const py = state.view.y + ((event.clientY - box.top) / box.height) * state.view.h;
+      state.view.x = px - (px - state.view.x) * factor;
+      state.view.y = py - (py - state.view.y) * factor;
+      state.view.w *= factor;
+      state.view.h *= factor;
+      state.apply();
+    }, { passive: false });
+    svg.addEventListener("dblclick", (event) => {
+      const node = event.target.closest("g.node");
+      if (node) window.location.href = `${svg.dataset.base}?node=${encodeURIComponent(node.dataset.id)}`;
+    });
+    if (data.start && state.nodeEls.has(data.start)) select(state, data.start, details, svg.dataset.base, svg.dataset.project);
+  });
+})();

@@ -1,0 +1,30 @@
+"""The interactive lineage graph page, per project and per node."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from lineage import selectors
+from qlik.views import _project
+
+
+@login_required
+def lineage_graph_page(request, project_id: int):
+    """`?node=<id>`: its upstream and downstream; without: the project's graph (bounded)."""
+    project = _project(project_id)
+    node_id = request.GET.get("node", "").strip()
+    depth = selectors.lineage_depth_clamp(_int(request.GET.get("depth")))
+    if node_id:
+        try:
+            graph = selectors.lineage_both_ways(project=project, node_id=node_id, depth=depth)
+        except selectors.LineageNodeNotFound:
+            raise Http404("No such node in this project.")
+    else:
+        graph = selectors.lineage_project_graph(project=project, limit=settings.LINEAGE_PAGE_MAX_NODES)
+    context = {"project": project, "node_id": node_id, "depth": depth, "graph": graph}
+    return render(request, "lineage/graph.html", context)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None

@@ -1,0 +1,121 @@
+"""The consultants' pages: the projects they may see, a project's dashboard, search, CSV."""
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from customers.models import Project
+from customers.selectors import project_get, project_list
+from qlik import selectors
+
+CLEAN_UP_ROWS = 50
+
+
+def _project(project_id: int) -> Project:
+    try:
+        return project_get(project_id=project_id)
+    except Project.DoesNotExist:
+        raise Http404("No such project.")  # another customer's project looks like none at all
+
+
+def _bars(rows: list[tuple[str, int]]) -> list[dict]:
+    """Rows of (label, value) with each bar's share of the largest, for the SVG charts."""
+    top = max((value for _, value in rows), default=0) or 1
+    bars = []
+    for label, value in rows:
+        percent = round(100 * value / top, 1)
+        bars.append({"label": label, "value": value, "percent": percent, "gap": round(100 - percent, 1)})
+    return bars
+
+
+@login_required
+def project_list_page(request):
+    projects = list(
+        selectors.last_sync_annotate(queryset=project_list(), project_path="project").order_by(
+            "customer__name", "name"
+        )
+    )
+    return render(request, "qlik/project_list.html", {"projects": projects, "now": timezone.now()})
+
+
+CHARTS = {
+    "usage": lambda project: selectors.usage_classification_counts(project=project),
+    "top_viewed": lambda project: [
+        (usage.appName or usage.app_id, usage.views) for usage in selectors.apps_top_viewed(project=project)
+    ],
+    "reload_failures": lambda project: selectors.reload_failures_by_day(project=project),
+    "connection_types": lambda project: [
+        (kind or "unknown", n) for kind, n in selectors.connections_by_type(project=project)
+    ],
+}
+
+
+def _dashboard_tables(project: Project) -> dict:
+    return {name: _bars(chart(project)) for name, chart in CHARTS.items()}
+
+
+@login_required
+def project_dashboard(request, project_id: int):
+    project = _project(project_id)
+    context = {
+        "project": project,
+        "overview": selectors.project_overview(project=project),
+        "clean_up": list(selectors.apps_to_clean_up(project=project)[:CLEAN_UP_ROWS]),
+        "clean_up_limit": CLEAN_UP_ROWS,
+        **_dashboard_tables(project),
+    }
+    return render(request, "qlik/project_dashboard.html", context)
+
+
+CSV_EXPORTS = {
+    "usage": ("Usage classification", "Apps"),
+    "top_viewed": ("App", "Opens and sheet views"),
+    "reload_failures": ("Day", "Failed reloads"),
+    "connection_types": ("Connection type", "Connections"),
+}
+
+
+@login_required
+def dashboard_csv(request, project_id: int, name: str):
+    """Each chart, and the clean-up table, as CSV."""
+    project = _project(project_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-{name}.csv"'
+    writer = csv.writer(response)
+    if name == "clean_up":
+        writer.writerow(
+            ["app_id", "appName", "space", "usage_classification", "last_reload_at", "last_viewed_at"]
+        )
+        for app in selectors.apps_to_clean_up(project=project):
+            writer.writerow(
+                [
+                    app.app_id,
+                    app.appName,
+                    app.space_name or "",
+                    app.usage_classification or "",
+                    app.last_reload_at or "",
+                    app.last_viewed_at or "",
+                ]
+            )
+        return response
+    if name not in CSV_EXPORTS:
+        raise Http404("No such export.")
+    writer.writerow(CSV_EXPORTS[name])
+    writer.writerows(CHARTS[name](project))
+    return response
+
+
+@login_required
+def project_search(request, project_id: int):
+    project = _project(project_id)
+    query = request.GET.get("q", "")
+    results = selectors.project_search(project=project, query=query)
+    total = sum(len(rows) for rows in results.values())
+    return render(
+        request,
+        "qlik/project_search.html",
+        {"project": project, "query": query, "results": results, "total": total},
+    )
