@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.urls import reverse
 from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdminMixin
 from guardian.shortcuts import get_objects_for_user
 from simple_history.admin import SimpleHistoryAdmin
@@ -86,9 +87,21 @@ class ProjectInline(admin.TabularInline):
     """Projects are edited by whoever may change their customer."""
 
     model = Project
-    fields = ("name", "description")
+    fields = ("name", "description", "dashboard")
+    readonly_fields = ("dashboard",)
     extra = 0
     show_change_link = True
+
+    @admin.display(description="dashboard")
+    def dashboard(self, obj):
+        if not obj.pk:
+            return "—"
+        return links_html(
+            [
+                (reverse("project-dashboard", args=[obj.pk]), "dashboard"),
+                (reverse("lineage-graph", args=[obj.pk]), "lineage"),
+            ]
+        )
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_staff

@@ -1,9 +1,12 @@
 """Read-only admin for the synced Qlik metadata."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from atlas.admin import ProjectListFilter, ReadOnlyModelAdmin, changelist_url, links_html
 from lineage.models import LineageEdge, LineageNode
+from lineage.selectors import lineage_app_io
 from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
 
 
@@ -70,7 +73,7 @@ class QlikAppAdmin(ReadOnlyModelAdmin):
     )
     list_filter = (ProjectListFilter, SpaceListFilter, "status", "lineageSuccess")
     search_fields = ("appName", "=app_id", "=rootNodeId")
-    readonly_fields = ("related", "data_pretty")
+    readonly_fields = ("related", "lineage_sources", "lineage_outputs", "data_pretty")
 
     @admin.display(description="space", ordering="spaceId")
     def space_link(self, obj):
@@ -98,7 +101,36 @@ class QlikAppAdmin(ReadOnlyModelAdmin):
             links.insert(
                 0, ("space", changelist_url(QlikSpace, project__id__exact=obj.project_id, space_id=space_id))
             )
+        node = obj.rootNodeId or f"app:{obj.app_id.lower()}"
+        graph_url = f"{reverse('lineage-graph', args=[obj.project_id])}?{urlencode({'node': node})}"
+        links.append(("lineage graph", graph_url))
         return links_html([(url, label) for label, url in links])
+
+    def _lineage_io(self, obj) -> dict:
+        if not hasattr(obj, "_lineage_io"):
+            obj._lineage_io = lineage_app_io(project=obj.project, app_id=obj.app_id)
+        return obj._lineage_io
+
+    def _node_links(self, obj, nodes: list[dict]):
+        if not nodes:
+            return "—"
+        return links_html(
+            [
+                (
+                    changelist_url(LineageNode, project__id__exact=obj.project_id, node_id=node["id"]),
+                    f"{node['type']}: {node['label']}",
+                )
+                for node in nodes
+            ]
+        )
+
+    @admin.display(description="lineage sources (where its data comes from)")
+    def lineage_sources(self, obj):
+        return self._node_links(obj, self._lineage_io(obj)["sources"])
+
+    @admin.display(description="lineage outputs (what it feeds)")
+    def lineage_outputs(self, obj):
+        return self._node_links(obj, self._lineage_io(obj)["outputs"])
 
 
 @admin.register(QlikDataConnection)

@@ -110,3 +110,14 @@ def test_the_app_page_links_to_its_space_usage_script_and_lineage(superuser_clie
         {"project__id__exact": tenant.project.pk, "app_id": app.app_id},
     )
     assert [row.app_id for row in usage.context["cl"].result_list] == [app.app_id]
+
+
+def test_an_apps_admin_page_lists_its_lineage_sources_and_outputs(admin_client, estate_project, system_user):
+    project, estate = estate_project
+    with acting_as(system_user):
+        app = QlikApp.objects.get(project=project, app_id=estate.app_guid(1))
+    page = admin_client.get(f"/admin/qlik/qlikapp/{app.pk}/change/").content.decode().lower()
+    sources = page.split("(where its data comes from)")[1].split("(what it feeds)")[0]
+    outputs = page.split("(what it feeds)")[1]
+    assert estate.app_flows(0)[-1]["path"].lower()[6:] in sources  # the Extract's QVD
+    assert estate.app_item(2)["name"].lower() in outputs  # the Dashboard binary-loads it
