@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint format schema-diagram clean-db bench-sync
+.PHONY: install run test lint format schema-diagram clean-db bench-sync bench-lineage bench-api
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qlik_atlas needs Python 3.11+ (set PYTHON=...)")'
@@ -35,6 +35,10 @@ test: install
 	ATLAS_RLS_GUARD=true $(VENV)/bin/pytest
 
 # Sync a fake tenant of 10,000 apps; prints the write rate against PostgreSQL COPY.
+bench-lineage: install
+	$(PY) manage.py db_setup
+	ATLAS_DEBUG=false $(PY) manage.py bench_lineage
+
 bench-sync: install
 	$(PY) manage.py db_setup
 	ATLAS_DEBUG=false $(PY) manage.py bench_sync --apps $(or $(APPS),10000)

@@ -107,8 +107,10 @@ class ProjectScopedModel(models.Model):
     """
 
     row_id = models.BigAutoField(primary_key=True)
-    # CASCADE: a project's snapshot belongs to it and goes with it.
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # CASCADE: a project's snapshot belongs to it and goes with it. No index of its own: the
+    # unique key and the other indexes all lead with project_id, and a lone project_id index
+    # tempts the planner into scanning a whole project while its statistics are stale.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
     data = models.JSONField(default=dict)
 
     class Meta:

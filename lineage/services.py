@@ -60,34 +60,35 @@ def lineage_graph_replace(
     """
     LineageEdge.objects.filter(project=project).delete()
     LineageNode.objects.filter(project=project).delete()
-    LineageNode.objects.bulk_create(
-        (
-            LineageNode(
-                project=project,
-                node_id=node["id"],
-                type=node["type"],
-                label=node.get("label", ""),
-                app_id=node.get("app_id"),
-                data=node,
-            )
-            for node in nodes
-        ),
-        batch_size=BATCH_SIZE,
-    )
-    LineageEdge.objects.bulk_create(
-        (
-            LineageEdge(
-                project=project,
-                edge_id=f"{edge['source']}->{edge['target']}",
-                source=edge["source"],
-                target=edge["target"],
-                relation=edge.get("relation", ""),
-                data=edge,
-            )
-            for edge in edges
-        ),
-        batch_size=BATCH_SIZE,
-    )
+    # In slices: bulk_create makes a list of its input, and a graph may have a million edges.
+    for start in range(0, len(nodes), BATCH_SIZE):
+        LineageNode.objects.bulk_create(
+            [
+                LineageNode(
+                    project=project,
+                    node_id=node["id"],
+                    type=node["type"],
+                    label=node.get("label", ""),
+                    app_id=node.get("app_id"),
+                    data=node,
+                )
+                for node in nodes[start : start + BATCH_SIZE]
+            ]
+        )
+    for start in range(0, len(edges), BATCH_SIZE):
+        LineageEdge.objects.bulk_create(
+            [
+                LineageEdge(
+                    project=project,
+                    edge_id=f"{edge['source']}->{edge['target']}",
+                    source=edge["source"],
+                    target=edge["target"],
+                    relation=edge.get("relation", ""),
+                    data=edge,
+                )
+                for edge in edges[start : start + BATCH_SIZE]
+            ]
+        )
     _app_lineage_summary_refresh(project=project, nodes=nodes, edges=edges, fetched=fetched)
     return {"lineage_nodes": len(nodes), "lineage_edges": len(edges)}
 

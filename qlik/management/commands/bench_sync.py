@@ -6,10 +6,8 @@ transaction that is rolled back.
 """
 
 import io
-import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,42 +19,13 @@ from rich.console import Console
 from rich.table import Table
 
 from atlas import db_roles
-from atlas.rls import acting_as
-from customers.models import Customer, Project, User
-from customers.services import customer_create, project_create
+from atlas.bench import PeakRss, scratch_project
+from customers.models import User
 from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace
 from qlik.services import qlik_project_sync
 
 KEY = "bench-fake-key-0123456789"
 TABLES = (QlikSpace, QlikDataConnection, QlikApp, QlikAppScript, QlikAppUsage)
-
-
-class PeakRss:
-    """Samples this process's resident memory while a block runs; reports peak growth."""
-
-    def __enter__(self):
-        self.start = self.peak = self._rss()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _rss(self) -> int:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-    def _sample(self):
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, self._rss())
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._rss())
-
-    @property
-    def growth_mb(self) -> float:
-        return (self.peak - self.start) / 2**20
 
 
 class Command(BaseCommand):
@@ -79,7 +48,7 @@ class Command(BaseCommand):
         for size in (small, apps):
             with (
                 self._tenant(options["port"], size) as url,
-                self._project(system, url, f"bench-{size}") as project,
+                scratch_project(actor=system, name=f"bench-{size}", tenant_url=url, api_key=KEY) as project,
             ):
                 with PeakRss() as memory:
                     started = time.monotonic()
@@ -126,21 +95,6 @@ class Command(BaseCommand):
             process.terminate()
             process.wait()
 
-    @contextmanager
-    def _project(self, system, url: str, name: str) -> Iterator[Project]:
-        """A scratch customer and project pointing at `url`, removed afterwards."""
-        with acting_as(system):
-            Customer.objects.filter(name=name).delete()
-            project = project_create(
-                customer=customer_create(name=name, tenant_url=url, api_key=KEY), name=name
-            )
-        try:
-            yield project
-        finally:
-            with acting_as(system):
-                Project.objects.filter(pk=project.pk).delete()
-                Customer.objects.filter(name=name).delete()
-
     def _copy_baseline(self, project) -> dict:
         """Rows/s of COPY FROM writing the same rows into the same tables (rolled back)."""
         admin = db_roles._conninfo(settings.ATLAS_ADMIN_DATABASE, settings.DATABASES["default"]["NAME"])
@@ -167,7 +121,10 @@ class Command(BaseCommand):
     def _tier1(self, system, port: int, apps: int) -> dict:
         settings.QLIK_REQUESTS_PER_MINUTE = 900
         tenant = self._tenant(port + 1, apps, "--rate-limit", "1000")
-        with tenant as url, self._project(system, url, "bench-tier1") as project:
+        with (
+            tenant as url,
+            scratch_project(actor=system, name="bench-tier1", tenant_url=url, api_key=KEY) as project,
+        ):
             started = time.monotonic()
             run = qlik_project_sync(project=project, actor=system)
             wall = time.monotonic() - started
