@@ -39,6 +39,10 @@ bench-lineage: install
 	$(PY) manage.py db_setup
 	ATLAS_DEBUG=false $(PY) manage.py bench_lineage
 
+bench-api: install
+	$(PY) manage.py db_setup
+	ATLAS_DEBUG=false $(PY) manage.py bench_api --apps $(or $(APPS),10000)
+
 bench-sync: install
 	$(PY) manage.py db_setup
 	ATLAS_DEBUG=false $(PY) manage.py bench_sync --apps $(or $(APPS),10000)

@@ -1,0 +1,269 @@
+"""Benchmark the read API and the dashboard on a project of 10,000 apps.
+
+The portal runs under gunicorn in its own processes; this process is the clients. Also
+measured in the same run: SQL queries per request at two sizes (they must not differ),
+and the apps list query as the runtime role under RLS against the cluster admin, who
+bypasses RLS, to price the policies. Raw SQL outside a migration, on purpose: the admin
+baseline runs the very statement Django generated, unchanged.
+"""
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import psycopg
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from rich.console import Console
+from rich.table import Table
+
+from atlas import db_roles
+from atlas.bench import percentile, scratch_project
+from atlas.rls import acting_as
+from customers.models import User
+from customers.services import access_grant, api_token_create
+from qlik.selectors import app_list
+from qlik.services import QlikSnapshot, qlik_snapshot_replace
+
+CLASSES = ("active", "low_use", "unused", "never_reloaded")
+SERVER_ENV = {"ALLOWED_HOSTS": "127.0.0.1,localhost", "ATLAS_API_RATE": "1000000/min"}
+
+
+def estate(apps: int) -> QlikSnapshot:
+    rng = random.Random(apps)  # noqa: S311
+    spaces = [
+        {"id": f"space-{n}", "name": f"Space {n}", "type": "shared"} for n in range(max(1, apps // 100))
+    ]
+    guids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(apps)]
+    return QlikSnapshot(
+        spaces=spaces,
+        apps=[
+            {
+                "item": {
+                    "resourceId": guid,
+                    "name": f"{rng.choice(['Sales', 'Finance', 'Stock', 'Churn'])} app {n}",
+                    "spaceId": spaces[n % len(spaces)]["id"],
+                    "ownerId": f"user-{n % 50}",
+                    "resourceReloadStatus": "ok",
+                }
+            }
+            for n, guid in enumerate(guids)
+        ],
+        data_connections=[{"id": f"conn-{n}", "qName": f"Conn {n}", "qType": "folder"} for n in range(20)],
+        usage=[
+            {
+                "appId": guid,
+                "appName": guid,
+                "usageClassification": CLASSES[n % 4],
+                "usageAppOpens": n % 37,
+                "usageSheetViews": n % 11,
+                "usageLastViewedAt": f"2026-11-{1 + n % 20:02d}T10:00:00Z",
+                "usageLastReloadAt": f"2026-10-{1 + n % 28:02d}T10:00:00Z",
+            }
+            for n, guid in enumerate(guids)
+        ],
+    )
+
+
+class Command(BaseCommand):
+    help = "Throughput and p50/p95 of the apps API and the dashboard, queries per request, RLS overhead."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--apps", type=int, default=10_000)
+        parser.add_argument("--clients", type=int, default=8)
+        parser.add_argument("--requests", type=int, default=400, help="per scenario")
+        parser.add_argument("--port", type=int, default=8795)
+        parser.add_argument("--workers", type=int, default=2)
+
+    def handle(self, *args, **options):
+        if not settings.ATLAS_ADMIN_DATABASE:
+            raise CommandError("The RLS baseline needs DATABASE_ADMIN_URL (the embedded database has one).")
+        console = Console(file=self.stdout, width=130)
+        # The portal as in production (no DEBUG): its static files collected, as gunicorn serves them.
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], check=True)
+        system = User.objects.get(username=settings.ATLAS_SYSTEM_USERNAME)
+        with acting_as(system):
+            User.objects.filter(username="bench-api").delete()
+        user = User.objects.create_user("bench-api")
+        try:
+            with (
+                scratch_project(actor=system, name="bench-api-small") as small,
+                scratch_project(actor=system, name="bench-api-large") as large,
+            ):
+                with acting_as(system):
+                    qlik_snapshot_replace(project=small, snapshot=estate(100))
+                    qlik_snapshot_replace(project=large, snapshot=estate(options["apps"]))
+                    for project in (small, large):
+                        access_grant(user=user, customer=project.customer)
+                _, key = api_token_create(user=user, name="bench")
+                queries = self._queries_per_request(user, small, large)
+                rls = self._rls_overhead(system, user, large)
+                load = self._load(large, user, key, options)
+        finally:
+            with acting_as(system):
+                user.delete()
+        self._report(console, options, queries, rls, load)
+
+    # --- SQL per request ----------------------------------------------------------------------
+
+    @override_settings(ALLOWED_HOSTS=["localhost"])
+    def _queries_per_request(self, user, small, large) -> dict:
+        client = Client()
+        client.force_login(user)
+        counts = {}
+        for name, path in (
+            ("apps list", "/api/v1/projects/{}/apps/"),
+            ("apps list, filtered", "/api/v1/projects/{}/apps/?usage=unused&name=sales"),
+            ("dashboard", "/projects/{}/"),
+        ):
+            for project in (small, large):
+                with CaptureQueriesContext(connection) as captured:
+                    response = client.get(path.format(project.pk), HTTP_HOST="localhost")
+                if response.status_code != 200:
+                    raise CommandError(f"{path} answered {response.status_code}")
+                counts.setdefault(name, []).append(len(captured))
+        return counts
+
+    # --- RLS overhead ---------------------------------------------------------------------------
+
+    def _rls_overhead(self, system, user, project, rounds: int = 60) -> dict:
+        with acting_as(user):
+            queryset = app_list(project=project).filter(usage_classification="unused")[:100]
+            sql, params = queryset.query.sql_with_params()
+        admin = db_roles._conninfo(settings.ATLAS_ADMIN_DATABASE, settings.DATABASES["default"]["NAME"])
+        with_rls, without = [], []
+        with psycopg.connect(admin) as conn:
+            for _ in range(rounds):
+                with acting_as(user), connection.cursor() as cursor:
+                    started = time.perf_counter()
+                    cursor.execute(sql, params)
+                    rows_rls = len(cursor.fetchall())
+                    with_rls.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                rows_admin = len(conn.execute(sql, params).fetchall())
+                without.append(time.perf_counter() - started)
+        if rows_rls != rows_admin:
+            raise CommandError(f"RLS answered {rows_rls} rows, the admin {rows_admin}: not the same query")
+        return {"rls": statistics.median(with_rls), "admin": statistics.median(without), "rows": rows_rls}
+
+    # --- load from clients ------------------------------------------------------------------------
+
+    def _load(self, project, user, key: str, options) -> dict:
+        env = {**SERVER_ENV, **os.environ, "ATLAS_DEBUG": "false"}
+        env = {
+            **os.environ,
+            "ATLAS_DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "ATLAS_API_RATE": "1000000/min",
+        }
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], check=True, env=env
+        )
+        server = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable, "-m", "gunicorn", "atlas.wsgi",
+                "--bind", f"127.0.0.1:{options['port']}",
+                "--workers", str(options["workers"]), "--threads", "4", "--log-level", "warning",
+            ],
+            env=env,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{options['port']}"
+        try:
+            self._wait(base)
+            api = f"{base}/api/v1/projects/{project.pk}/apps/"
+            headers = {"Authorization": f"Token {key}"}
+            deep = self._deep_pages(api, headers)
+            browser = self._logged_in(user)
+            scenarios = {
+                "apps, first page": lambda c: c.get(api, headers=headers),
+                "apps, filtered": lambda c: c.get(f"{api}?usage=unused&name=sales", headers=headers),
+                "apps, deep pages (last 40%)": lambda c: c.get(random.choice(deep), headers=headers),  # noqa: S311
+                "dashboard": lambda c: c.get(f"{base}/projects/{project.pk}/", cookies=browser),
+            }
+            return {name: self._drive(call, options) for name, call in scenarios.items()}
+        finally:
+            server.terminate()
+            server.wait()
+
+    def _wait(self, base: str) -> None:
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/accounts/login/", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise CommandError("gunicorn did not start")
+
+    def _deep_pages(self, api: str, headers: dict) -> list[str]:
+        """Cursor URLs of the last 40% of the pages (100 apps each), found by walking them once."""
+        urls, url = [], f"{api}?page_size=100"
+        with httpx.Client(timeout=30) as client:
+            while url:
+                urls.append(url)
+                url = client.get(url, headers=headers).raise_for_status().json()["next"]
+        return urls[int(len(urls) * 0.6) :]
+
+    def _logged_in(self, user) -> dict:
+        """A browser session of `user` (made here: production cookies are Secure-only, no TLS here)."""
+        client = Client()
+        client.force_login(user)
+        return {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+
+    def _drive(self, call, options) -> dict:
+        latencies, failures = [], 0
+
+        def one(client):
+            nonlocal failures
+            started = time.perf_counter()
+            response = call(client)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                failures += 1
+
+        clients = [httpx.Client(timeout=60) for _ in range(options["clients"])]
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=options["clients"]) as pool:
+            list(pool.map(lambda n: one(clients[n % len(clients)]), range(options["requests"])))
+        wall = time.perf_counter() - started
+        for client in clients:
+            client.close()
+        return {
+            "throughput": options["requests"] / wall,
+            "p50": percentile(latencies, 0.5),
+            "p95": percentile(latencies, 0.95),
+            "failures": failures,
+        }
+
+    def _report(self, console, options, queries, rls, load) -> None:
+        title = f"bench-api: {options['apps']:,} apps, {options['clients']} concurrent clients"
+        table = Table(title=f"{title}, gunicorn {options['workers']} workers x 4 threads")
+        for column in ("scenario", "requests/s", "p50", "p95", "non-200"):
+            table.add_column(column, justify="right")
+        for name, result in load.items():
+            table.add_row(
+                name,
+                f"{result['throughput']:.0f}",
+                f"{result['p50'] * 1000:.0f} ms",
+                f"{result['p95'] * 1000:.0f} ms",
+                str(result["failures"]),
+            )
+        console.print(table)
+        counts = Table(title="SQL queries per request")
+        for column in ("request", "100 apps", f"{options['apps']:,} apps"):
+            counts.add_column(column, justify="right")
+        for name, (small, large) in queries.items():
+            counts.add_row(name, str(small), str(large))
+        console.print(counts)
+        console.print(
+            f"RLS overhead, filtered apps list ({rls['rows']} rows): "
+            f"runtime role with RLS {rls['rls'] * 1000:.2f} ms, admin without RLS "
+            f"{rls['admin'] * 1000:.2f} ms (medians): ratio {rls['rls'] / rls['admin']:.2f}"
+        )
