@@ -32,15 +32,24 @@ class ProjectScopedMixin(RlsIdentityMixin):
 
 
 class CsvUnpaginatedMixin:
-    """`?format=csv` answers the whole filtered list, for spreadsheets; JSON pages."""
+    """`?format=csv` answers the whole filtered list, for spreadsheets; JSON pages.
+
+    The columns are the serializer's fields in their order (the raw `data` stays in the
+    JSON), so an empty list is still a CSV with its header row.
+    """
+
+    def _csv(self) -> bool:
+        renderer = getattr(getattr(self, "request", None), "accepted_renderer", None)
+        return renderer is not None and renderer.format == "csv"
 
     def paginate_queryset(self, queryset):
-        if (
-            getattr(self.request, "accepted_renderer", None)
-            and self.request.accepted_renderer.format == "csv"
-        ):
-            return None
-        return super().paginate_queryset(queryset)
+        return None if self._csv() else super().paginate_queryset(queryset)
+
+    def get_renderer_context(self):
+        context = super().get_renderer_context()
+        if self._csv():
+            context["header"] = [name for name in self.get_serializer().fields if name != "data"]
+        return context
 
 
 class AtlasReadOnlyViewSet(CsvUnpaginatedMixin, RlsIdentityMixin, viewsets.ReadOnlyModelViewSet):

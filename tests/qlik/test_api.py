@@ -101,3 +101,12 @@ def test_sync_runs_are_listed_newest_first(estate_project, consultant):
     project, _ = estate_project
     runs = token_client(consultant).get(f"{_base(project)}/sync-runs/").json()["results"]
     assert [(r["status"], r["counts"]["qlik_apps"]) for r in runs] == [("succeeded", 12)]
+
+
+def test_csv_columns_follow_the_serializer_and_an_empty_list_keeps_its_header(estate_project, consultant):
+    project, _ = estate_project
+    client = token_client(consultant)
+    header = client.get(f"{_base(project)}/apps/?format=csv").content.decode().splitlines()[0]
+    assert header.split(",")[:3] == ["app_id", "appName", "spaceId"]
+    empty = client.get(f"{_base(project)}/apps/?format=csv&name=no-such-app").content.decode()
+    assert empty.splitlines() == [header]
