@@ -66,3 +66,35 @@ def test_a_tenant_with_the_lineage_api_off_still_gets_its_graph_from_scripts_and
         model = QlikApp.objects.get(project=project, app_id=tenant.estate.app_guid(1))
     assert sources == {"script", "reload_metadata"}
     assert (model.lineageFetched, model.lineageSuccess, model.edgesCount > 0) == (True, True, True)
+
+
+def test_an_offline_import_builds_lineage_from_scripts_following_known_includes(db, system_user, tmp_path):
+    import json
+
+    from atlas.rls import acting_as
+    from lineage.models import LineageEdge, LineageNode
+    from qlik.services import qlik_artifacts_import
+
+    guid = "7fc4d85c-0e07-4160-90a9-c2ca4a45fd81"
+    (tmp_path / "items.json").write_text(json.dumps([{"resourceId": guid, "name": "Client-managed app"}]))
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / f"{guid}.qvs").write_text(
+        "$(Must_Include=lib://Scripts/common.qvs);\nLOAD * FROM [lib://Data/orders.qvd] (qvd);"
+    )
+    (tmp_path / "includes" / "Scripts").mkdir(parents=True)
+    (tmp_path / "includes" / "Scripts" / "common.qvs").write_text(
+        "LOAD * FROM [lib://Data/calendar.qvd] (qvd);"
+    )
+    with acting_as(system_user):
+        project = project_create(
+            customer=customer_create(name="Offline", tenant_url="https://o.example.com"), name="P"
+        )
+    run = qlik_artifacts_import(project=project, directory=str(tmp_path), actor=system_user)
+    assert run.status == "succeeded", run.error
+    with acting_as(system_user):
+        sources = set(
+            LineageEdge.objects.filter(project=project, target=f"app:{guid}").values_list("source", flat=True)
+        )
+        unresolved = LineageNode.objects.filter(project=project, type="unresolved").count()
+    assert sources == {"file:lib://data/orders.qvd", "file:lib://data/calendar.qvd"}
+    assert unresolved == 0
