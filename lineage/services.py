@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from customers.models import Project
 from lineage.graph import AppInput, lineage_graph_build
@@ -21,19 +22,32 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
     Runs in the caller's transaction (the sync's storage transaction), so the graph always
     matches the snapshot beside it. `includes` maps include-file paths to their text.
     """
-    scripts = dict(QlikAppScript.objects.filter(project=project).values_list("app_id", "script").iterator())
+    # Only the JSON keys the graph needs, not the whole stored objects (items, attributes).
+    rows = (
+        QlikApp.objects.filter(project=project)
+        .annotate(
+            script=Subquery(
+                QlikAppScript.objects.filter(
+                    project_id=OuterRef("project_id"), app_id=OuterRef("app_id")
+                ).values("script")[:1]
+            )
+        )
+        .values_list(
+            "app_id", "appName", "data__item__id", "data__reloadMetadata", "data__lineageGraph", "script"
+        )
+    )
     apps = [
         AppInput(
             guid=app_id,
             name=name,
-            item_id=str((data.get("item") or {}).get("id") or ""),
-            script=scripts.get(app_id),
-            reload_metadata=data.get("reloadMetadata"),
-            lineage_graph=data.get("lineageGraph"),
+            item_id=str(item_id or ""),
+            script=script,
+            reload_metadata=reload_metadata,
+            lineage_graph=lineage_graph,
         )
-        for app_id, name, data in QlikApp.objects.filter(project=project)
-        .values_list("app_id", "appName", "data")
-        .iterator(chunk_size=BATCH_SIZE)
+        for app_id, name, item_id, reload_metadata, lineage_graph, script in rows.iterator(
+            chunk_size=BATCH_SIZE
+        )
     ]
     connections = [
         {"id": connection_id, "qName": name, "qri": qri, "qType": kind}
