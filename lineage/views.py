@@ -6,13 +6,13 @@ from django.http import Http404
 from django.shortcuts import render
 
 from lineage import selectors
-from qlik.views import _project
+from qlik.views import project_or_404
 
 
 @login_required
 def lineage_graph_page(request, project_id: int):
     """`?node=<id>`: its upstream and downstream; without: the project's graph (bounded)."""
-    project = _project(project_id)
+    project = project_or_404(project_id)
     node_id = request.GET.get("node", "").strip()
     depth = selectors.lineage_depth_clamp(_int(request.GET.get("depth")))
     if node_id:

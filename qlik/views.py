@@ -14,7 +14,7 @@ from qlik import selectors
 CLEAN_UP_ROWS = 50
 
 
-def _project(project_id: int) -> Project:
+def project_or_404(project_id: int) -> Project:
     try:
         return project_get(project_id=project_id)
     except Project.DoesNotExist:
@@ -59,7 +59,7 @@ def _dashboard_tables(project: Project) -> dict:
 
 @login_required
 def project_dashboard(request, project_id: int):
-    project = _project(project_id)
+    project = project_or_404(project_id)
     context = {
         "project": project,
         "overview": selectors.project_overview(project=project),
@@ -81,7 +81,7 @@ CSV_EXPORTS = {
 @login_required
 def dashboard_csv(request, project_id: int, name: str):
     """Each chart, and the clean-up table, as CSV."""
-    project = _project(project_id)
+    project = project_or_404(project_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-{name}.csv"'
     writer = csv.writer(response)
@@ -110,7 +110,7 @@ def dashboard_csv(request, project_id: int, name: str):
 
 @login_required
 def project_search(request, project_id: int):
-    project = _project(project_id)
+    project = project_or_404(project_id)
     query = request.GET.get("q", "")
     results = selectors.project_search(project=project, query=query)
     total = sum(len(rows) for rows in results.values())
