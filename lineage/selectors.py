@@ -4,13 +4,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from customers.models import Project
 from lineage.models import LineageEdge, LineageNode
-from qlik.models import QlikApp, QlikAppUsage, QlikSpace
+from qlik.selectors import app_list
 
 UPSTREAM, DOWNSTREAM = "upstream", "downstream"
 DEFAULT_DEPTH = 5
@@ -119,8 +118,9 @@ def lineage_neighbourhood(
 def lineage_impact(*, project: Project, node_id: str, depth: int | None = None) -> dict:
     """Which apps a change to `node_id` reaches, by depth, with owner, space and last use.
 
-    "used" means viewed within the usage window (QLIK_USAGE_WINDOW_DAYS). A constant number
-    of queries: the traversal, then apps, spaces and usage for all affected apps at once.
+    "used" means viewed within the usage window (QLIK_USAGE_WINDOW_DAYS). Two queries
+    whatever the graph's size: the traversal, then `app_list` (space and usage joined in)
+    for all affected apps at once.
     """
     downstream = lineage_neighbourhood(project=project, node_id=node_id, direction=DOWNSTREAM, depth=depth)
     affected = {
@@ -128,26 +128,24 @@ def lineage_impact(*, project: Project, node_id: str, depth: int | None = None) 
     }
     apps = {
         row["app_id"]: row
-        for row in QlikApp.objects.filter(project=project, app_id__in=affected).values(
-            "app_id", "appName", "spaceId", "status", "data__item__ownerId"
-        )
-    }
-    spaces = dict(
-        QlikSpace.objects.filter(
-            project=project, spaceId__in={row["spaceId"] for row in apps.values() if row["spaceId"]}
-        ).values_list("spaceId", "spaceName")
-    )
-    usage = {
-        row["app_id"]: row
-        for row in QlikAppUsage.objects.filter(project=project, app_id__in=affected).values(
-            "app_id", "usageLastViewedAt", "usageLastReloadAt", "usageClassification"
+        for row in app_list(project=project)
+        .filter(app_id__in=affected)
+        .values(
+            "app_id",
+            "appName",
+            "spaceId",
+            "space_name",
+            "usage_classification",
+            "last_viewed_at",
+            "last_reload_at",
+            "data__item__ownerId",
         )
     }
     used_since = timezone.now() - timedelta(days=settings.QLIK_USAGE_WINDOW_DAYS)
     by_depth: dict[int, list[dict]] = {}
     for guid, node in sorted(affected.items(), key=lambda pair: (pair[1]["depth"], pair[1]["label"])):
-        app, use = apps.get(guid, {}), usage.get(guid, {})
-        last_viewed = use.get("usageLastViewedAt")
+        app = apps.get(guid, {})
+        last_viewed = app.get("last_viewed_at")
         by_depth.setdefault(node["depth"], []).append(
             {
                 "id": node["id"],
@@ -155,11 +153,10 @@ def lineage_impact(*, project: Project, node_id: str, depth: int | None = None) 
                 "name": app.get("appName") or node["label"],
                 "owner_id": app.get("data__item__ownerId") or "",
                 "space_id": app.get("spaceId") or "",
-                "space_name": spaces.get(app.get("spaceId"))
-                or ("Personal" if app and not app.get("spaceId") else ""),
-                "usage_classification": use.get("usageClassification", ""),
+                "space_name": app.get("space_name") or ("Personal" if app and not app.get("spaceId") else ""),
+                "usage_classification": app.get("usage_classification") or "",
                 "last_viewed_at": last_viewed,
-                "last_reload_at": use.get("usageLastReloadAt"),
+                "last_reload_at": app.get("last_reload_at"),
                 "used": bool(last_viewed and last_viewed >= used_since),
             }
         )
@@ -207,24 +204,22 @@ def lineage_both_ways(*, project: Project, node_id: str, depth: int | None = Non
 def lineage_project_graph(*, project: Project, limit: int) -> dict:
     """The project's graph for the page: whole up to `limit` nodes, else its best-connected.
 
-    Two queries: the nodes (ordered by how many edges touch them), then the edges among
-    them. Depths are left to the page's layered layout.
+    Two queries (three when cut): the nodes, then the edges among them; past `limit`, the
+    nodes with the most outgoing edges, picked by a grouped count inside the node query.
+    Depths are left to the page's layered layout.
     """
-    edge_counts = (
-        LineageEdge.objects.filter(project=project)
-        .values("source")
-        .annotate(n=Count("row_id"))
-        .filter(source=OuterRef("node_id"))
-        .values("n")[:1]
-    )
-    rows = list(
-        LineageNode.objects.filter(project=project)
-        .annotate(out_degree=Coalesce(Subquery(edge_counts), 0))
-        .order_by("-out_degree", "node_id")
-        .values_list(*NODE_FIELDS)[: limit + 1]
-    )
+    project_nodes = LineageNode.objects.filter(project=project)
+    rows = list(project_nodes.order_by("node_id").values_list(*NODE_FIELDS)[: limit + 1])
     truncated = len(rows) > limit
-    rows = rows[:limit]
+    if truncated:
+        best_connected = (
+            LineageEdge.objects.filter(project=project)
+            .values("source")
+            .annotate(n=Count("row_id"))
+            .order_by("-n", "source")
+            .values_list("source", flat=True)[:limit]
+        )
+        rows = list(project_nodes.filter(node_id__in=best_connected).values_list(*NODE_FIELDS))
     ids = [row[0] for row in rows]
     edges = [
         {"source": source, "target": target, "relation": relation, "sources": data.get("sources", [])}

@@ -176,7 +176,7 @@ def project_search(*, project: Project, query: str, limit: int = 20) -> dict[str
     PostgreSQL full-text search on words plus pg_trgm similarity, both served by GIN
     indexes; four queries whatever the project's size.
     """
-    from lineage.selectors import lineage_node_list
+    from lineage.selectors import lineage_node_list  # here: lineage.selectors imports this module
 
     query = query.strip()[:200]
     if not query:

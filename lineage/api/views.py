@@ -40,26 +40,23 @@ class EdgeViewSet(ProjectReadOnlyViewSet):
 
 
 class TraversalView(ProjectScopedMixin, APIView):
+    """A question about one node (`?node=…&depth=…`); a node the project lacks is a 404."""
+
     direction = selectors.UPSTREAM
 
-    def _query(self, request) -> dict:
-        query = serializers.TraversalQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return query.validated_data
+    def answer(self, node_id: str, depth: int | None) -> dict:
+        return selectors.lineage_neighbourhood(
+            project=self.project, node_id=node_id, direction=self.direction, depth=depth
+        ).as_dict()
 
     @extend_schema(parameters=[serializers.TraversalQuerySerializer], responses=serializers.GraphSerializer)
     def get(self, request, project_pk):
-        query = self._query(request)
+        query = serializers.TraversalQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         try:
-            answer = selectors.lineage_neighbourhood(
-                project=self.project,
-                node_id=query["node"],
-                direction=self.direction,
-                depth=query.get("depth"),
-            )
+            return Response(self.answer(query.validated_data["node"], query.validated_data.get("depth")))
         except selectors.LineageNodeNotFound:
             raise Http404("No such node in this project.")
-        return Response(answer.as_dict())
 
 
 class UpstreamView(TraversalView):
@@ -77,13 +74,10 @@ class DownstreamView(TraversalView):
 class ImpactView(TraversalView):
     """The apps a change to the node reaches, by depth, with owner, space and last use."""
 
+    def answer(self, node_id: str, depth: int | None) -> dict:
+        impact = selectors.lineage_impact(project=self.project, node_id=node_id, depth=depth)
+        return serializers.ImpactSerializer(impact).data
+
     @extend_schema(parameters=[serializers.TraversalQuerySerializer], responses=serializers.ImpactSerializer)
     def get(self, request, project_pk):
-        query = self._query(request)
-        try:
-            impact = selectors.lineage_impact(
-                project=self.project, node_id=query["node"], depth=query.get("depth")
-            )
-        except selectors.LineageNodeNotFound:
-            raise Http404("No such node in this project.")
-        return Response(serializers.ImpactSerializer(impact).data)
+        return super().get(request, project_pk)

@@ -105,7 +105,7 @@ class Command(BaseCommand):
                         access_grant(user=user, customer=project.customer)
                 _, key = api_token_create(user=user, name="bench")
                 queries = self._queries_per_request(user, small, large)
-                rls = self._rls_overhead(system, user, large)
+                rls = self._rls_overhead(user, large)
                 load = self._load(large, user, key, options)
         finally:
             with acting_as(system):
@@ -134,7 +134,7 @@ class Command(BaseCommand):
 
     # --- RLS overhead ---------------------------------------------------------------------------
 
-    def _rls_overhead(self, system, user, project, rounds: int = 200) -> dict:
+    def _rls_overhead(self, user, project, rounds: int = 200) -> dict:
         """Medians of the same statements as the runtime role (RLS) and as the admin (none)."""
         with acting_as(user):
             statements = {
