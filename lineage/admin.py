@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from atlas.admin import ProjectListFilter, ReadOnlyModelAdmin, changelist_url, links_html
+from lineage import identity
 from lineage.models import LineageEdge, LineageNode
 from qlik.models import QlikApp
 
@@ -12,7 +13,17 @@ class LineageNodeAdmin(ReadOnlyModelAdmin):
     list_display = ("label", "type", "node_id", "project")
     list_filter = (ProjectListFilter, "type")
     search_fields = ("label", "=node_id", "=app_id")
+    search_help_text = "A label, a node id, an app GUID or a QRI (of an app, a file, a table ...)."
     readonly_fields = ("related", "data_pretty")
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if guid := identity.app_guid(term):
+            results |= queryset.filter(node_id=identity.app_node_id(guid))
+        elif term.lower().startswith("qri:"):  # Qlik's lineage API names nodes by QRI
+            results |= queryset.filter(node_id=identity.qri_node_id(term)) | queryset.filter(data__qri=term)
+        return results, may_have_duplicates
 
     @admin.display(description="related")
     def related(self, obj):

@@ -1,13 +1,22 @@
 """Builds one lineage graph from three sources: Qlik's lineage API, reload metadata, scripts.
 
 Pure Python over plain data (no ORM), so it is tested without a database and the sync
-calls it with what it stored. Edges point the way data flows (connection → table → app →
+feeds it what it stored. Edges point the way data flows (connection → table → app →
 QVD → app); an edge produced by several sources is one edge listing all of them, each
 with its evidence.
+
+The graph is written into a sink with `node()` and `edge()`: `LineageGraph` holds it in
+memory; `SpooledLineageGraph` parks every contribution on disk, partitioned by key, and
+merges one partition at a time, so building a project's graph takes memory that does not
+grow with the project.
 """
 
-from collections.abc import Iterable, Mapping
+import pickle
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
 from lineage import identity
 from lineage.script_parser import normalize_lib_path, script_references
@@ -30,8 +39,16 @@ class AppInput:
     lineage_graph: Mapping | None = None  # the `graph` of /lineage-graphs/nodes/{qri}
 
 
+class GraphSink(Protocol):
+    def node(self, node_id: str, node_type: str, label: str, **data) -> str: ...
+
+    def edge(self, source: str, target: str, relation: str, origin: str, evidence: dict) -> None: ...
+
+
 @dataclass
 class LineageGraph:
+    """A graph in memory; merging is the same whatever order the keys arrive in."""
+
     nodes: dict[str, dict] = field(default_factory=dict)
     edges: dict[tuple[str, str], dict] = field(default_factory=dict)
 
@@ -64,51 +81,132 @@ class LineageGraph:
             edge["evidence"].append({"source": origin, **evidence})
 
 
+class SpooledLineageGraph:
+    """A graph whose contributions go to `partitions` files by the hash of their key.
+
+    Every contribution to one node or edge lands in the same file, in the order it was
+    made, so replaying a file into a `LineageGraph` merges exactly as one big in-memory
+    graph would. Only one partition is ever in memory (grace hash partitioning).
+    """
+
+    def __init__(self, directory: str | Path, partitions: int):
+        self._directory = Path(directory)
+        self._files = [(self._directory / f"part-{n}.pickle").open("wb") for n in range(max(1, partitions))]
+
+    def _write(self, key: str, record: tuple) -> None:
+        pickle.dump(record, self._files[zlib.crc32(key.encode()) % len(self._files)], pickle.HIGHEST_PROTOCOL)
+
+    def node(self, node_id: str, node_type: str, label: str, **data) -> str:
+        self._write(node_id, ("node", node_id, node_type, label, data))
+        return node_id
+
+    def edge(self, source: str, target: str, relation: str, origin: str, evidence: dict) -> None:
+        if source and target and source != target:
+            self._write(f"{source}\0{target}", ("edge", source, target, relation, origin, evidence))
+
+    def partitions(self) -> Iterator[LineageGraph]:
+        """Each partition merged in memory, one after another; the files are removed."""
+        for handle in self._files:
+            handle.close()
+        for handle in self._files:
+            path = Path(handle.name)
+            graph = LineageGraph()
+            with path.open("rb") as records:
+                while True:
+                    try:
+                        kind, *args = pickle.load(records)  # noqa: S301 - our own file, just written
+                    except EOFError:
+                        break
+                    if kind == "node":
+                        graph.node(*args[:3], **args[3])
+                    else:
+                        graph.edge(*args)
+            path.unlink()
+            yield graph
+
+
+class LineageGraphBuilder:
+    """Adds a project's apps to a graph, one source at a time.
+
+    Call `app()` for every app first (it learns item ids, by which scripts and the lineage
+    API may name an app), then `reload_metadata()` for every app (it learns which QRI is
+    which file or table), then `script()` and `lineage_api()`. Each stage may stream.
+    """
+
+    def __init__(
+        self,
+        graph: GraphSink,
+        *,
+        connections: Iterable[Mapping] = (),
+        includes: Mapping[str, str] | None = None,
+    ):
+        self.graph = graph
+        self.includes = includes or {}
+        self.item_ids: dict[str, str] = {}
+        self.aliases: dict[str, tuple[str, str]] = {}  # QRI → (node id, node type)
+        self.fetched: set[str] = set()  # GUIDs (lower case) of apps with a source to read
+        for connection in connections:
+            name = connection.get("qName") or ""
+            if not name:
+                continue
+            node_id = graph.node(
+                identity.connection_node_id(name),
+                "connection",
+                name,
+                connection_id=connection.get("id", ""),
+                connection_type=connection.get("qType", ""),
+            )
+            if connection.get("qri"):
+                self.aliases[connection["qri"]] = (node_id, "connection")
+
+    def app(self, guid: str, name: str = "", item_id: str = "") -> None:
+        self.graph.node(identity.app_node_id(guid), "app", name or guid, app_id=guid.lower())
+        if item_id:
+            self.item_ids[item_id.lower()] = guid.lower()
+
+    def reload_metadata(self, guid: str, metadata: Mapping | None) -> None:
+        if metadata:
+            self.fetched.add(guid.lower())
+            _reload_metadata_edges(self.graph, guid, metadata, self.aliases)
+
+    def script(self, guid: str, script: str | None) -> None:
+        if script:
+            self.fetched.add(guid.lower())
+            _script_edges(self.graph, guid, script, self.includes, self.item_ids)
+
+    def lineage_api(self, guid: str, lineage_graph: Mapping | None) -> None:
+        if lineage_graph:
+            self.fetched.add(guid.lower())
+            _api_edges(self.graph, guid, lineage_graph, self.aliases, self.item_ids)
+
+
 def lineage_graph_build(
     *,
     apps: Iterable[AppInput],
     connections: Iterable[Mapping] = (),
     includes: Mapping[str, str] | None = None,
 ) -> LineageGraph:
-    """The project's graph. `connections` are data-connection objects (id, qName, qri)."""
+    """The project's graph in memory. `connections` are data-connection objects (id, qName, qri)."""
     apps = list(apps)
-    graph = LineageGraph()
-    item_ids = {app.item_id.lower(): app.guid.lower() for app in apps if app.item_id}
-    aliases: dict[str, str] = {}  # QRI → node id, learnt from connections and reload metadata
-    for connection in connections:
-        name = connection.get("qName") or ""
-        if not name:
-            continue
-        node_id = graph.node(
-            identity.connection_node_id(name),
-            "connection",
-            name,
-            connection_id=connection.get("id", ""),
-            connection_type=connection.get("qType", ""),
-        )
-        if connection.get("qri"):
-            aliases[connection["qri"]] = node_id
+    builder = LineageGraphBuilder(LineageGraph(), connections=connections, includes=includes)
     for app in apps:
-        graph.node(identity.app_node_id(app.guid), "app", app.name or app.guid, app_id=app.guid.lower())
+        builder.app(app.guid, app.name, app.item_id)
     for app in apps:
-        if app.reload_metadata:
-            _reload_metadata_edges(graph, app, aliases)
+        builder.reload_metadata(app.guid, app.reload_metadata)
     for app in apps:
-        if app.script:
-            _script_edges(graph, app, includes or {}, item_ids)
+        builder.script(app.guid, app.script)
     for app in apps:
-        if app.lineage_graph:
-            _api_edges(graph, app, aliases, item_ids)
-    return graph
+        builder.lineage_api(app.guid, app.lineage_graph)
+    return builder.graph
 
 
 # --- reload metadata ---------------------------------------------------------------------
 
 
-def _reload_metadata_edges(graph: LineageGraph, app: AppInput, aliases: dict[str, str]) -> None:
-    app_node = identity.app_node_id(app.guid)
-    reload_id = app.reload_metadata.get("reloadId", "")
-    for statement in app.reload_metadata.get("statements") or []:
+def _reload_metadata_edges(graph: GraphSink, guid: str, metadata: Mapping, aliases) -> None:
+    app_node = identity.app_node_id(guid)
+    reload_id = metadata.get("reloadId", "")
+    for statement in metadata.get("statements") or []:
         if not isinstance(statement, Mapping):
             continue
         kind = str(statement.get("type", "")).lower()
@@ -124,25 +222,26 @@ def _reload_metadata_edges(graph: LineageGraph, app: AppInput, aliases: dict[str
             graph.node(file_node, "file", normalize_lib_path(label)[6:], path=label)
             owner = connection_node or _file_connection(graph, label)
             graph.edge(owner, file_node, "contains", SOURCE_RELOAD, evidence)
-            node = file_node
+            node, node_type = file_node, "file"
         elif connection and label and label.lower() != connection.lower():
             node = graph.node(
                 identity.table_node_id(connection, label), "table", label, connection=connection
             )
             graph.edge(connection_node, node, "contains", SOURCE_RELOAD, evidence)
+            node_type = "table"
         elif connection_node:
-            node = connection_node
+            node, node_type = connection_node, "connection"
         else:
             continue
         if statement.get("qri"):
-            aliases.setdefault(statement["qri"], node)
+            aliases.setdefault(statement["qri"], (node, node_type))
         if kind == "store":
             graph.edge(app_node, node, "stores", SOURCE_RELOAD, evidence)
         else:
             graph.edge(node, app_node, "loads", SOURCE_RELOAD, evidence)
 
 
-def _file_connection(graph: LineageGraph, path: str) -> str:
+def _file_connection(graph: GraphSink, path: str) -> str:
     node_id = identity.file_connection_node_id(path)
     if not node_id:
         return ""
@@ -153,10 +252,10 @@ def _file_connection(graph: LineageGraph, path: str) -> str:
 # --- scripts -------------------------------------------------------------------------------
 
 
-def _script_edges(graph: LineageGraph, app: AppInput, includes, item_ids: dict[str, str]) -> None:
-    app_node = identity.app_node_id(app.guid)
+def _script_edges(graph: GraphSink, guid: str, script: str, includes, item_ids: dict[str, str]) -> None:
+    app_node = identity.app_node_id(guid)
     internal = {"inline": 0, "autogenerate": 0, "resident": 0}
-    for ref in script_references(app.script, includes=includes):
+    for ref in script_references(script, includes=includes):
         evidence = {"statement": ref.statement, "line": ref.line}
         if ref.include:
             evidence["include"] = ref.include
@@ -180,8 +279,8 @@ def _script_edges(graph: LineageGraph, app: AppInput, includes, item_ids: dict[s
             graph.edge(connection, table, "contains", SOURCE_SCRIPT, evidence)
             graph.edge(table, app_node, "loads", SOURCE_SCRIPT, evidence)
         elif ref.kind == "binary" and (ref.path or identity.app_guid(ref.name, item_ids=item_ids)):
-            if guid := identity.app_guid(ref.name, item_ids=item_ids):
-                source = graph.node(identity.app_node_id(guid), "app", "", app_id=guid)
+            if source_guid := identity.app_guid(ref.name, item_ids=item_ids):
+                source = graph.node(identity.app_node_id(source_guid), "app", "", app_id=source_guid)
             else:
                 source = graph.node(identity.file_node_id(ref.path), "file", ref.path, path=ref.path)
             graph.edge(source, app_node, "binary", SOURCE_SCRIPT, evidence)
@@ -190,7 +289,7 @@ def _script_edges(graph: LineageGraph, app: AppInput, includes, item_ids: dict[s
             if ref.kind == "binary":
                 reason = f"binary of an app not in this project: {ref.name}"
             node = graph.node(
-                identity.unresolved_node_id(app.guid, ref.line, ref.statement),
+                identity.unresolved_node_id(guid, ref.line, ref.statement),
                 "unresolved",
                 ref.path or ref.statement[:120],
                 reason=reason,
@@ -198,7 +297,7 @@ def _script_edges(graph: LineageGraph, app: AppInput, includes, item_ids: dict[s
                 statement=ref.statement,
             )
             graph.edge(node, app_node, "unresolved", SOURCE_SCRIPT, evidence)
-    graph.nodes[app_node].setdefault("internal_sources", internal)
+    graph.node(app_node, "app", "", internal_sources=internal)
 
 
 # --- Qlik's lineage API --------------------------------------------------------------------
@@ -206,23 +305,24 @@ def _script_edges(graph: LineageGraph, app: AppInput, includes, item_ids: dict[s
 API_TYPES = (("app", "app"), ("connection", "connection"), ("datasource", "connection"), ("file", "file"))
 
 
-def _api_node(graph: LineageGraph, qri: str, node: Mapping, aliases, item_ids) -> str:
+def _api_node(graph: GraphSink, qri: str, node: Mapping, aliases, item_ids) -> tuple[str, str]:
+    """The node id and type a lineage-API node stands for."""
     if guid := identity.app_guid(qri, item_ids=item_ids):
-        return graph.node(identity.app_node_id(guid), "app", "", app_id=guid)
+        return graph.node(identity.app_node_id(guid), "app", "", app_id=guid), "app"
     if qri in aliases:
         return aliases[qri]
     label = str(node.get("label") or "")
     if file_node := identity.file_node_id(label):
-        return graph.node(file_node, "file", label, path=label, qri=qri)
+        return graph.node(file_node, "file", label, path=label, qri=qri), "file"
     metadata = node.get("metadata") if isinstance(node.get("metadata"), Mapping) else {}
     kind = f"{metadata.get('type', '')} {metadata.get('subtype', '')}".lower()
     node_type = next((mapped for word, mapped in API_TYPES if word in kind), "table")
-    return graph.node(identity.qri_node_id(qri), node_type, label or qri, qri=qri)
+    return graph.node(identity.qri_node_id(qri), node_type, label or qri, qri=qri), node_type
 
 
-def _api_edges(graph: LineageGraph, app: AppInput, aliases, item_ids) -> None:
-    nodes = app.lineage_graph.get("nodes")
-    edges = app.lineage_graph.get("edges")
+def _api_edges(graph: GraphSink, guid: str, lineage_graph: Mapping, aliases, item_ids) -> None:
+    nodes = lineage_graph.get("nodes")
+    edges = lineage_graph.get("edges")
     if not isinstance(nodes, Mapping) or not isinstance(edges, list):
         return
     ids = {
@@ -233,8 +333,6 @@ def _api_edges(graph: LineageGraph, app: AppInput, aliases, item_ids) -> None:
     for edge in edges:
         if not isinstance(edge, Mapping) or edge.get("source") not in ids or edge.get("target") not in ids:
             continue
-        source, target = ids[edge["source"]], ids[edge["target"]]
-        relation = "loads" if graph.nodes[target]["type"] == "app" else str(edge.get("relation") or "flows")
-        graph.edge(
-            source, target, relation.lower(), SOURCE_API, {"statement": f"lineage graph of {app.guid}"}
-        )
+        (source, _), (target, target_type) = ids[edge["source"]], ids[edge["target"]]
+        relation = "loads" if target_type == "app" else str(edge.get("relation") or "flows")
+        graph.edge(source, target, relation.lower(), SOURCE_API, {"statement": f"lineage graph of {guid}"})

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from atlas.admin import ProjectListFilter, ReadOnlyModelAdmin, changelist_url, links_html
+from lineage.identity import ITEM_ID, app_guid
 from lineage.models import LineageEdge, LineageNode
 from lineage.selectors import lineage_app_io
 from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
@@ -73,7 +74,17 @@ class QlikAppAdmin(ReadOnlyModelAdmin):
     )
     list_filter = (ProjectListFilter, SpaceListFilter, "status", "lineageSuccess")
     search_fields = ("appName", "=app_id", "=rootNodeId")
+    search_help_text = "An app's name, GUID, item id or QRI (qri:app:sense://GUID)."
     readonly_fields = ("related", "lineage_sources", "lineage_outputs", "data_pretty")
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if guid := app_guid(term):  # a GUID in any case, or the app's QRI
+            results |= queryset.filter(app_id__iexact=guid)
+        elif ITEM_ID.match(term):
+            results |= queryset.filter(data__item__id=term.lower())
+        return results, may_have_duplicates
 
     @admin.display(description="space", ordering="spaceId")
     def space_link(self, obj):

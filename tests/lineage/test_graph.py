@@ -1,6 +1,18 @@
 """Building one graph from three sources: identities, merged edges, cross-app chains."""
 
-from lineage.graph import SOURCE_API, SOURCE_RELOAD, SOURCE_SCRIPT, AppInput, lineage_graph_build
+import pytest
+
+from lineage.graph import (
+    SOURCE_API,
+    SOURCE_RELOAD,
+    SOURCE_SCRIPT,
+    AppInput,
+    LineageGraph,
+    LineageGraphBuilder,
+    SpooledLineageGraph,
+    lineage_graph_build,
+)
+from qlik.fake_tenant import FakeEstate
 
 EXTRACT = "11111111-1111-1111-1111-111111111111"
 MODEL = "22222222-2222-2222-2222-222222222222"
@@ -112,3 +124,49 @@ def test_a_binary_of_an_unknown_app_is_unresolved_not_dropped():
     (node,) = [node for node in graph.nodes.values() if node["type"] == "unresolved"]
     assert node["reason"] == f"binary of an app not in this project: {'b' * 24}"
     assert "" not in graph.nodes
+
+
+def _estate_apps(estate: FakeEstate) -> list[AppInput]:
+    apps = []
+    for n in estate.app_ids():
+        reloads = estate.app_reloads(n)
+        apps.append(
+            AppInput(
+                guid=estate.app_guid(n),
+                name=estate.app_item(n)["name"],
+                item_id=estate.app_item(n)["id"],
+                script=estate.app_script(n),
+                reload_metadata=estate.reload_metadata(n, reloads[0]["id"]) if reloads else None,
+                lineage_graph=estate.lineage_graph(n),
+            )
+        )
+    return [*apps, *_chain()]
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 16])
+def test_a_graph_spooled_in_partitions_merges_exactly_as_one_in_memory(tmp_path, partitions):
+    estate = FakeEstate(seed=11, apps=40)
+    apps = _estate_apps(estate)
+    connections = estate.connections
+    in_memory = lineage_graph_build(apps=apps, connections=connections)
+    builder = LineageGraphBuilder(SpooledLineageGraph(tmp_path, partitions), connections=connections)
+    for app in apps:
+        builder.app(app.guid, app.name, app.item_id)
+    for app in apps:
+        builder.reload_metadata(app.guid, app.reload_metadata)
+    for app in apps:
+        builder.script(app.guid, app.script)
+    for app in apps:
+        builder.lineage_api(app.guid, app.lineage_graph)
+    spooled, sizes = LineageGraph(), []
+    for partition in builder.graph.partitions():
+        sizes.append(len(partition.nodes) + len(partition.edges))
+        assert not set(partition.nodes) & set(spooled.nodes)  # a key lives in one partition
+        assert not set(partition.edges) & set(spooled.edges)
+        spooled.nodes.update(partition.nodes)
+        spooled.edges.update(partition.edges)
+    assert len(in_memory.edges) > 100 and any(len(e["sources"]) == 3 for e in in_memory.edges.values())
+    assert spooled.nodes == in_memory.nodes
+    assert spooled.edges == in_memory.edges  # sources and evidence merged in the same order
+    assert len(sizes) == partitions and (partitions == 1 or max(sizes) < sum(sizes) / 2)
+    assert list(tmp_path.iterdir()) == []  # the spool is gone once read

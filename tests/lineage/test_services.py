@@ -39,6 +39,30 @@ def test_replacing_the_graph_updates_every_apps_lineage_columns(as_system):
     }
 
 
+def test_an_app_that_stores_and_loads_back_one_qvd_counts_it_as_one_neighbour(as_system):
+    project = project_create(customer=customer_create(name="C", tenant_url="https://c.example.com"), name="P")
+    qlik_snapshot_replace(project=project, snapshot=QlikSnapshot(apps=[{"item": {"resourceId": "Loop"}}]))
+    lineage_graph_replace(
+        project=project,
+        nodes=[
+            {"id": "app:loop", "type": "app", "app_id": "loop"},
+            {"id": "file:cache.qvd", "type": "file"},
+            {"id": "table:dwh:orders", "type": "table"},
+            {"id": "unresolved:loop:3:x", "type": "unresolved"},
+        ],
+        edges=[
+            {"source": "table:dwh:orders", "target": "app:loop", "relation": "loads"},
+            {"source": "app:loop", "target": "file:cache.qvd", "relation": "stores"},
+            {"source": "file:cache.qvd", "target": "app:loop", "relation": "loads"},
+            {"source": "unresolved:loop:3:x", "target": "app:loop", "relation": "unresolved"},
+        ],
+        fetched={"loop"},
+    )
+    app = QlikApp.objects.get(project=project)
+    assert (app.rootNodeId, app.edgesCount, app.nodesCount) == ("app:loop", 4, 4)
+    assert (app.lineageFetched, app.lineageSuccess) == (True, False)
+
+
 def test_a_tenant_with_the_lineage_api_off_still_gets_its_graph_from_scripts_and_reloads(
     db, system_user, fast_client_settings
 ):

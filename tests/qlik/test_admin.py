@@ -8,6 +8,7 @@ from django.urls import reverse
 from atlas.admin import EstimatedCountPaginator
 from atlas.rls import acting_as
 from customers.models import User
+from lineage.models import LineageNode
 from lineage.services import lineage_graph_replace
 from qlik.models import QlikApp
 from qlik.services import qlik_snapshot_replace
@@ -121,3 +122,23 @@ def test_an_apps_admin_page_lists_its_lineage_sources_and_outputs(admin_client, 
     outputs = page.split("(what it feeds)")[1]
     assert estate.app_flows(0)[-1]["path"].lower()[6:] in sources  # the Extract's QVD
     assert estate.app_item(2)["name"].lower() in outputs  # the Dashboard binary-loads it
+
+
+def test_apps_and_nodes_are_found_by_guid_item_id_or_qri(superuser_client, system_user, estate_project):
+    estate_project, _ = estate_project
+    with acting_as(system_user):
+        app = QlikApp.objects.filter(project=estate_project).order_by("app_id")[1]
+        item_id = app.data["item"]["id"]
+        file_node = LineageNode.objects.filter(project=estate_project, data__has_key="qri").first()
+    assert app.appName and file_node is not None
+    apps_url = reverse("admin:qlik_qlikapp_changelist")
+    for term in (app.app_id.upper(), item_id, f"qri:app:sense://{app.app_id}"):
+        found = superuser_client.get(apps_url, {"q": term}).context["cl"].result_list
+        assert [row.app_id for row in found] == [app.app_id], term
+    nodes_url = reverse("admin:lineage_lineagenode_changelist")
+    for term, node_id in (
+        (f"qri:app:sense://{app.app_id}", f"app:{app.app_id}"),
+        (file_node.data["qri"], file_node.node_id),
+    ):
+        found = superuser_client.get(nodes_url, {"q": term}).context["cl"].result_list
+        assert [row.node_id for row in found] == [node_id], term
