@@ -145,6 +145,7 @@ class LineageGraphBuilder:
         self.item_ids: dict[str, str] = {}
         self.aliases: dict[str, tuple[str, str]] = {}  # QRI → (node id, node type)
         self.fetched: set[str] = set()  # GUIDs (lower case) of apps with a source to read
+        self._apps: dict[str, str] = {}  # lower-case GUID → GUID as given
         for connection in connections:
             name = connection.get("qName") or ""
             if not name:
@@ -160,22 +161,32 @@ class LineageGraphBuilder:
                 self.aliases[connection["qri"]] = (node_id, "connection")
 
     def app(self, guid: str, name: str = "", item_id: str = "") -> None:
+        self._apps[guid.lower()] = guid
         self.graph.node(identity.app_node_id(guid), "app", name or guid, app_id=guid.lower())
         if item_id:
             self.item_ids[item_id.lower()] = guid.lower()
 
+    @property
+    def apps_without_source(self) -> list[str]:
+        """GUIDs (as given) of the apps that had nothing to read: no script, no reload
+        metadata, no lineage-API answer."""
+        return [guid for key, guid in self._apps.items() if key not in self.fetched]
+
+    def _known(self, guid: str) -> bool:
+        return guid.lower() in self._apps  # a source of an app not added is ignored
+
     def reload_metadata(self, guid: str, metadata: Mapping | None) -> None:
-        if metadata:
+        if metadata and self._known(guid):
             self.fetched.add(guid.lower())
             _reload_metadata_edges(self.graph, guid, metadata, self.aliases)
 
     def script(self, guid: str, script: str | None) -> None:
-        if script:
+        if script and self._known(guid):
             self.fetched.add(guid.lower())
             _script_edges(self.graph, guid, script, self.includes, self.item_ids)
 
     def lineage_api(self, guid: str, lineage_graph: Mapping | None) -> None:
-        if lineage_graph:
+        if lineage_graph and self._known(guid):
             self.fetched.add(guid.lower())
             _api_edges(self.graph, guid, lineage_graph, self.aliases, self.item_ids)
 

@@ -5,8 +5,8 @@ import tempfile
 from collections.abc import Iterable, Mapping
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, TextField, Value, When
+from django.db.models.functions import Coalesce, Concat, Lower
 
 from customers.models import Project
 from lineage.graph import LineageGraphBuilder, SpooledLineageGraph
@@ -45,7 +45,9 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
             builder.app(guid, name, str(item_id or ""))
         for guid, metadata in _stream(apps.values_list("app_id", "data__reloadMetadata")):
             builder.reload_metadata(guid, metadata)
-        scripts = QlikAppScript.objects.filter(project=project, app_id__in=apps.values("app_id"))
+        # (Not joined to the apps: the builder skips scripts of apps it was not given, and a
+        # semi-join planned on statistics older than this transaction's rows loops n².)
+        scripts = QlikAppScript.objects.filter(project=project)
         for guid, script in _stream(scripts.values_list("app_id", "script")):
             builder.script(guid, script)
         for guid, lineage_graph in _stream(apps.values_list("app_id", "data__lineageGraph")):
@@ -55,7 +57,7 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
         for partition in builder.graph.partitions():
             counts["lineage_nodes"] += _nodes_insert(project=project, nodes=partition.nodes.values())
             counts["lineage_edges"] += _edges_insert(project=project, edges=partition.edges.values())
-    _app_lineage_summary_refresh(project=project, fetched=builder.fetched)
+    _app_lineage_summary_refresh(project=project, without_source=builder.apps_without_source)
     return counts
 
 
@@ -78,7 +80,11 @@ def lineage_graph_replace(
         "lineage_nodes": _nodes_insert(project=project, nodes=nodes),
         "lineage_edges": _edges_insert(project=project, edges=edges),
     }
-    _app_lineage_summary_refresh(project=project, fetched=fetched)
+    without_source = []
+    if fetched is not None:
+        app_ids = QlikApp.objects.filter(project=project).values_list("app_id", flat=True).order_by()
+        without_source = [app_id for app_id in app_ids.iterator() if app_id.lower() not in fetched]
+    _app_lineage_summary_refresh(project=project, without_source=without_source)
     return counts
 
 
@@ -87,7 +93,7 @@ def _graph_delete(*, project: Project) -> None:
     LineageNode.objects.filter(project=project).delete()
 
 
-def _slices(rows: Iterable[dict]) -> Iterable[list[dict]]:
+def _slices(rows: Iterable) -> Iterable[list]:
     # bulk_create makes a list of its input, and a graph may have a million edges.
     batch = []
     for row in rows:
@@ -140,7 +146,7 @@ def _edges_insert(*, project: Project, edges: Iterable[dict]) -> int:
 
 
 def _edge_count(*conditions, **filters):
-    """The number of the project's edges matching the filters (OuterRefs to a node row)."""
+    """The number of the project's edges matching the filters (OuterRefs to the app row)."""
     edges = (
         LineageEdge.objects.filter(*conditions, project_id=OuterRef("project_id"), **filters)
         .order_by()
@@ -151,47 +157,44 @@ def _edge_count(*conditions, **filters):
     return Coalesce(Subquery(edges), 0)
 
 
-def _app_lineage_summary_refresh(*, project: Project, fetched: set[str] | None) -> None:
-    """Set nodesCount/edgesCount/rootNodeId/lineageFetched/lineageSuccess on every app.
+def _app_lineage_summary_refresh(*, project: Project, without_source: Iterable[str]) -> None:
+    """Set rootNodeId/edgesCount/nodesCount/lineageFetched/lineageSuccess on every app.
 
     rootNodeId: the app's node; edgesCount: edges touching it; nodesCount: it and its
     distinct neighbours; lineageFetched: a source (script, reload metadata, lineage API)
-    was there to read; lineageSuccess: fetched, and no `unresolved` edge into it.
-    One query counts per app node through index probes on (project_id, source|target),
-    a plan that stays cheap right after a bulk load, before statistics catch up; the apps
-    are then updated in bulk a chunk at a time.
+    was there to read; lineageSuccess: it has a node, was fetched, and no `unresolved` edge
+    leads into it. Set-based UPDATEs whose subqueries probe the (project_id, node_id|source|
+    target) indexes per app: no row comes to Python, and the plan stays cheap right after a
+    bulk load, before statistics catch up. `without_source`: app ids (as stored) that had
+    nothing to read; usually few, updated in chunks.
     """
+    apps = QlikApp.objects.filter(project=project)
+    # First each app's would-be node id (identity.app_node_id in SQL), then everything keyed
+    # on that column: under RLS only a leakproof qual such as `column = value` may use an
+    # index inside the policy's security barrier (lower() and || are not leakproof). The
+    # second UPDATE keeps every lookup a correlated subquery in its SET list, which runs as
+    # an index probe per app even when the planner, its statistics older than the rows
+    # this transaction wrote, believes the table holds one row.
+    apps.update(rootNodeId=Concat(Value("app:"), Lower("app_id")), lineageFetched=True)
+    node_id = OuterRef("rootNodeId")
+    node = Exists(LineageNode.objects.filter(project_id=OuterRef("project_id"), node_id=node_id))
+    outgoing = _edge_count(source=node_id)
+    incoming = _edge_count(target=node_id)
     # Edges are unique per (source, target): neighbours = out + in - those linked both ways.
     reverse = LineageEdge.objects.filter(
         project_id=OuterRef("project_id"), source=OuterRef("target"), target=OuterRef("source")
     )
-    app_nodes = (
-        LineageNode.objects.filter(project=project, type=LineageNode.NodeType.APP)
-        .exclude(app_id=None)
-        .annotate(
-            outgoing=_edge_count(source=OuterRef("node_id")),
-            incoming=_edge_count(target=OuterRef("node_id")),
-            both_ways=_edge_count(Exists(reverse), source=OuterRef("node_id")),
-            unresolved=Exists(
-                LineageEdge.objects.filter(
-                    project_id=OuterRef("project_id"), target=OuterRef("node_id"), relation="unresolved"
-                )
-            ),
-        )
-        .values_list("app_id", "node_id", "outgoing", "incoming", "both_ways", "unresolved")
+    both_ways = _edge_count(Exists(reverse), source=node_id)
+    unresolved = Exists(
+        LineageEdge.objects.filter(project_id=OuterRef("project_id"), target=node_id, relation="unresolved")
     )
-    summary = {row[0]: row[1:] for row in app_nodes.order_by().iterator(chunk_size=BATCH_SIZE)}
-    apps = QlikApp.objects.filter(project=project).only("row_id", "app_id").order_by()
-    for batch in _slices(apps.iterator(chunk_size=BATCH_SIZE)):
-        for app in batch:
-            node_id, outgoing, incoming, both_ways, unresolved = summary.get(
-                app.app_id.lower(), ("", 0, 0, 0, True)
-            )
-            app.rootNodeId = node_id
-            app.edgesCount = outgoing + incoming
-            app.nodesCount = outgoing + incoming - both_ways + 1 if node_id else 0
-            app.lineageFetched = fetched is None or app.app_id.lower() in fetched
-            app.lineageSuccess = bool(node_id) and app.lineageFetched and not unresolved
-        QlikApp.objects.bulk_update(
-            batch, ["rootNodeId", "edgesCount", "nodesCount", "lineageFetched", "lineageSuccess"]
+    apps.update(
+        rootNodeId=Case(When(node, then="rootNodeId"), default=Value(""), output_field=TextField()),
+        edgesCount=Case(When(node, then=outgoing + incoming), default=0),
+        nodesCount=Case(When(node, then=outgoing + incoming - both_ways + 1), default=0),
+        lineageSuccess=Q(node) & ~Q(unresolved),
+    )
+    for batch in _slices(without_source):
+        QlikApp.objects.filter(project=project, app_id__in=batch).update(
+            lineageFetched=False, lineageSuccess=False
         )
