@@ -37,9 +37,8 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
         )
     ]
     with tempfile.TemporaryDirectory(prefix="lineage-") as directory:
-        builder = LineageGraphBuilder(
-            SpooledLineageGraph(directory, partitions), connections=connections, includes=includes
-        )
+        spool = SpooledLineageGraph(directory, partitions)
+        builder = LineageGraphBuilder(spool, connections=connections, includes=includes)
         # Only the JSON keys each stage needs, not the whole stored objects.
         for guid, name, item_id in _stream(apps.values_list("app_id", "appName", "data__item__id")):
             builder.app(guid, name, str(item_id or ""))
@@ -54,7 +53,7 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
             builder.lineage_api(guid, lineage_graph)
         _graph_delete(project=project)
         counts = {"lineage_nodes": 0, "lineage_edges": 0}
-        for partition in builder.graph.partitions():
+        for partition in spool.partitions():
             counts["lineage_nodes"] += _nodes_insert(project=project, nodes=partition.nodes.values())
             counts["lineage_edges"] += _edges_insert(project=project, edges=partition.edges.values())
     _app_lineage_summary_refresh(project=project, without_source=builder.apps_without_source)
