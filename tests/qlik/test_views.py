@@ -49,7 +49,9 @@ def test_the_dashboard_shows_cards_charts_and_the_clean_up_table(consultant_clie
     for chart in ("usage", "top_viewed", "reload_failures", "connection_types"):
         assert f'data-chart="{chart}"' in page and f"/export/{chart}.csv" in page
     assert page.count('class="bar"') > 4
-    assert 'id="clean-up"' in page
+    clean_up = page.split('id="clean-up"')[1]
+    assert "usage-unused" in clean_up and ">Unused<" in clean_up  # words, not the stored code
+    assert ">unused<" not in clean_up
 
 
 @pytest.mark.parametrize("name", ["usage", "top_viewed", "reload_failures", "connection_types", "clean_up"])
