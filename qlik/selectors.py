@@ -1,11 +1,12 @@
 """Reads for Qlik metadata, with the schema document's logical joins."""
 
+import re
 from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector, TrigramSimilarity
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -158,14 +159,36 @@ def apps_to_clean_up(*, project: Project) -> QuerySet[QlikApp]:
 # --- search -------------------------------------------------------------------------------------
 
 SEARCH_MIN_SIMILARITY = 0.3  # pg_trgm's default threshold for the % operator (indexed)
+SEARCH_MAX_WORDS = 5
+
+
+class WordDistance(Func):
+    """Edits from `word` to the nearest word of the field (qlik migration 0007)."""
+
+    function = "atlas_private.word_distance"
+    output_field = IntegerField()
+
+
+def _edits_allowed(word: str) -> int:
+    # As search engines do: exact up to 3 letters, one edit at 4, two from 5 (a transposed
+    # pair, "slaes" for "sales", is two edits).
+    return 0 if len(word) <= 3 else 1 if len(word) == 4 else 2
 
 
 def _search(queryset: QuerySet, field: str, query: str, limit: int) -> list:
-    """Rows whose `field` is trigram-similar to `query` (typos) or matches its words."""
-    vector = SearchVector(field, config="simple")
+    """Rows whose `field` is trigram-similar to `query`, matches its words, or has a word
+    within a few edits of each of its words (typos). Best trigram match first."""
+    words = [word for word in re.split(r"\W+", query.lower()) if word][:SEARCH_MAX_WORDS]
+    distances = {f"edits_{n}": WordDistance(field, Value(word)) for n, word in enumerate(words)}
+    near_every_word = Q(*(Q(**{f"edits_{n}__lte": _edits_allowed(w)}) for n, w in enumerate(words)))
     return list(
-        queryset.annotate(similarity=TrigramSimilarity(field, query), vector=vector)
-        .filter(Q(**{f"{field}__trigram_similar": query}) | Q(vector=SearchQuery(query, config="simple")))
+        queryset.alias(**distances)
+        .annotate(similarity=TrigramSimilarity(field, query), vector=SearchVector(field, config="simple"))
+        .filter(
+            Q(**{f"{field}__trigram_similar": query})
+            | Q(vector=SearchQuery(query, config="simple"))
+            | (near_every_word if words else Q(pk__in=[]))
+        )
         .order_by("-similarity", field)[:limit]
     )
 

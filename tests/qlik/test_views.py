@@ -78,6 +78,23 @@ def test_misspelled_search_finds_the_app_spaces_connections_and_files(consultant
     assert connection_name in page
 
 
+def test_one_short_word_with_swapped_letters_still_finds_its_apps(consultant_client, estate_project):
+    project, estate = estate_project
+    sales = sorted(
+        estate.app_item(n)["name"] for n in estate.app_ids() if "Sales" in estate.app_item(n)["name"]
+    )
+    others = [
+        estate.app_item(n)["name"] for n in estate.app_ids() if "Sales" not in estate.app_item(n)["name"]
+    ]
+    assert sales and others
+    page = consultant_client.get(f"/projects/{project.pk}/search/", {"q": "slaes"}).content.decode()
+    apps = page.split('id="result-apps"')[1].split("</ul>")[0]
+    assert all(name in apps for name in sales)
+    assert not any(name in apps for name in others)  # two edits from "sales", not from anything
+    page = consultant_client.get(f"/projects/{project.pk}/search/", {"q": "xqzv"}).content.decode()
+    assert "Nothing matches" in page
+
+
 def test_the_lineage_page_embeds_the_neighbourhood_of_a_node(consultant_client, estate_project):
     project, estate = estate_project
     node = f"app:{estate.app_guid(1)}"
