@@ -205,6 +205,11 @@ class QlikSyncRun(models.Model):
     apps_fetched = models.PositiveIntegerField(default=0, help_text="Apps whose details were fetched")
     apps_carried = models.PositiveIntegerField(default=0, help_text="Unchanged apps carried over")
     storage_seconds = models.FloatField(null=True, blank=True)
+    lineage_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of what the lineage graph was built from; an equal one next time keeps it",
+    )
     notes = models.TextField(blank=True)
     error = models.TextField(blank=True)
 

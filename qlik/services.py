@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from atlas.rls import acting_as
 from customers.models import Project, User
-from lineage.services import lineage_project_rebuild
+from lineage.services import lineage_project_refresh
 from qlik.artifacts import ArtifactDirectory
 from qlik.client import (
     SHEET_VIEW_EVENT,
@@ -44,6 +44,7 @@ from qlik.models import (
     QlikSpace,
     QlikSyncRun,
 )
+from qlik.selectors import last_lineage_digest
 from qlik.usage import AppUsageInputs, usage_row
 
 logger = logging.getLogger(__name__)
@@ -573,7 +574,13 @@ def qlik_project_sync(
                     keep={QlikAppScript: fetch.app_ids},
                 )
                 includes = owned_client.include_files() if hasattr(owned_client, "include_files") else {}
-                counts.update(lineage_project_rebuild(project=project, includes=includes))
+                previous_digest = "" if full else last_lineage_digest(project=project)
+                lineage_counts, lineage_digest = lineage_project_refresh(
+                    project=project, includes=includes, previous_digest=previous_digest
+                )
+                if lineage_digest == previous_digest:
+                    fetch.notes.append("Lineage graph kept: nothing it is built from has changed.")
+                counts.update(lineage_counts)
             storage_seconds = (timezone.now() - started).total_seconds()
             counts["qlik_app_scripts"] = spool.counts.get("scripts", 0)
     except BaseException as exc:
@@ -597,6 +604,7 @@ def qlik_project_sync(
             apps_fetched=fetch.fetched,
             apps_carried=fetch.carried,
             storage_seconds=storage_seconds,
+            lineage_digest=lineage_digest,
             notes="\n".join(fetch.notes),
             **_client_stats(owned_client),
         )

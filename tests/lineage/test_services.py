@@ -1,5 +1,7 @@
 """Storing a lineage graph keeps the apps' summary columns true."""
 
+from django.utils import timezone
+
 from customers.services import customer_create, project_create
 from lineage.services import lineage_graph_replace
 from qlik.models import QlikApp
@@ -122,3 +124,39 @@ def test_an_offline_import_builds_lineage_from_scripts_following_known_includes(
         unresolved = LineageNode.objects.filter(project=project, type="unresolved").count()
     assert sources == {"file:lib://data/orders.qvd", "file:lib://data/calendar.qvd"}
     assert unresolved == 0
+
+
+def test_a_resync_keeps_the_graph_unless_what_it_is_built_from_changed(system_user, estate_project):
+    from atlas.rls import acting_as
+    from lineage.models import LineageNode
+    from lineage.services import lineage_inputs_digest
+    from qlik.services import qlik_project_sync
+
+    project, estate = estate_project
+
+    def node_rows() -> set[int]:
+        with acting_as(system_user):
+            return set(LineageNode.objects.filter(project=project).values_list("row_id", flat=True))
+
+    built = node_rows()
+    assert len(built) > 12
+    estate.touched_apps[1] = timezone.now()  # refetched, but its script and sources are the same
+    kept = qlik_project_sync(project=project, actor=system_user)
+    assert kept.status == "succeeded" and kept.apps_fetched == 1
+    assert "Lineage graph kept" in kept.notes
+    assert node_rows() == built and kept.counts["lineage_nodes"] == len(built)
+
+    forced = qlik_project_sync(project=project, actor=system_user, full=True)  # --full rebuilds all
+    assert "Lineage graph kept" not in forced.notes and forced.lineage_digest == kept.lineage_digest
+    rebuilt_rows = node_rows()
+    assert len(rebuilt_rows) == len(built) and not rebuilt_rows & built
+
+    estate.connections[0]["qName"] = "Renamed warehouse"
+    renamed = qlik_project_sync(project=project, actor=system_user)
+    assert "Lineage graph kept" not in renamed.notes and renamed.lineage_digest != kept.lineage_digest
+    assert not node_rows() & rebuilt_rows
+    with acting_as(system_user):
+        assert LineageNode.objects.filter(project=project, label="Renamed warehouse").exists()
+        digest = lineage_inputs_digest(project=project)
+        assert digest == renamed.lineage_digest
+        assert lineage_inputs_digest(project=project, includes={"lib://x/a.qvs": "LOAD 1;"}) != digest
