@@ -31,11 +31,9 @@ def app_list(*, project: Project) -> QuerySet[QlikApp]:
                 Subquery(spaces.filter(spaceId=OuterRef("spaceId")).values("spaceName")[:1]),
                 Subquery(spaces.filter(space_id=OuterRef("space_id")).values("spaceName")[:1]),
             ),
-            usage_classification=Subquery(
-                QlikAppUsage.objects.filter(**same_app).values("usageClassification")[:1]
-            ),
-            last_viewed_at=Subquery(QlikAppUsage.objects.filter(**same_app).values("usageLastViewedAt")[:1]),
-            last_reload_at=Subquery(QlikAppUsage.objects.filter(**same_app).values("usageLastReloadAt")[:1]),
+            usage_classification=F("usage__usageClassification"),
+            last_viewed_at=F("usage__usageLastViewedAt"),
+            last_reload_at=F("usage__usageLastReloadAt"),
             has_script=Exists(QlikAppScript.objects.filter(**same_app)),
         )
         .order_by("appName", "app_id")
