@@ -18,8 +18,9 @@ def app_list(*, project: Project) -> QuerySet[QlikApp]:
     """A project's apps with their space name, usage classification and script presence.
 
     Apps join spaces on `spaceId` (materialized), falling back to the legacy `space_id`
-    columns of older rows; usage and scripts join on `(project_id, app_id)`. Each join is a
-    correlated subquery in the same statement, so the query count does not grow with rows.
+    columns of older rows (correlated subqueries: `spaceId` is not unique, so no relation);
+    usage and scripts join on `(project_id, app_id)` — usage as a LEFT JOIN through the
+    `QlikApp.usage` relation, scripts as an EXISTS. One statement whatever the row count.
     """
     same_project = {"project_id": OuterRef("project_id")}
     same_app = {**same_project, "app_id": OuterRef("app_id")}

@@ -10,16 +10,15 @@ import random
 import time
 
 import networkx as nx
-import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from rich.console import Console
 from rich.table import Table
 
-from atlas import db_roles
-from atlas.bench import percentile, scratch_project
+from atlas.bench import percentile, scratch_project, statistics_refresh
 from atlas.rls import acting_as
 from customers.models import User
+from lineage.models import LineageEdge, LineageNode
 from lineage.selectors import DOWNSTREAM, UPSTREAM, lineage_neighbourhood
 from lineage.services import lineage_graph_replace
 
@@ -83,7 +82,7 @@ class Command(BaseCommand):
             with acting_as(system):
                 lineage_graph_replace(project=project, nodes=nodes, edges=edges)
             load_seconds = time.monotonic() - started
-            self._analyze()
+            statistics_refresh(LineageNode, LineageEdge)
             ours = {UPSTREAM: [], DOWNSTREAM: []}
             theirs = {UPSTREAM: [], DOWNSTREAM: []}
             reached = {UPSTREAM: [], DOWNSTREAM: []}
@@ -103,20 +102,6 @@ class Command(BaseCommand):
                             raise RuntimeError(f"{direction} of {node}: networkx and the selector disagree")
                         reached[direction].append(len(answer.nodes))
         self._report(console, nodes, edges, load_seconds, depth, ours, theirs, reached)
-
-    def _analyze(self) -> None:
-        """Fresh planner statistics, as autovacuum gives a table after a large load.
-
-        Raw SQL outside a migration, on purpose and here only: ANALYZE needs the table's
-        owner, which the runtime role is not, so it runs as the cluster's admin.
-        """
-        if not settings.ATLAS_ADMIN_DATABASE:
-            self.stderr.write("No DATABASE_ADMIN_URL: relying on autovacuum for statistics.")
-            return
-        admin = db_roles._conninfo(settings.ATLAS_ADMIN_DATABASE, settings.DATABASES["default"]["NAME"])
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("ANALYZE lineage_nodes")
-            conn.execute("ANALYZE lineage_edges")
 
     def _report(self, console, nodes, edges, load_seconds, depth, ours, theirs, reached) -> None:
         table = Table(title=f"bench-lineage: {len(nodes):,} nodes, {len(edges):,} edges, depth {depth}")

@@ -26,10 +26,11 @@ from rich.console import Console
 from rich.table import Table
 
 from atlas import db_roles
-from atlas.bench import percentile, scratch_project
+from atlas.bench import percentile, scratch_project, statistics_refresh
 from atlas.rls import acting_as
 from customers.models import User
 from customers.services import access_grant, api_token_create
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikSpace
 from qlik.selectors import app_list
 from qlik.services import QlikSnapshot, qlik_snapshot_replace
 
@@ -103,6 +104,7 @@ class Command(BaseCommand):
                     qlik_snapshot_replace(project=large, snapshot=estate(options["apps"]))
                     for project in (small, large):
                         access_grant(user=user, customer=project.customer)
+                statistics_refresh(QlikApp, QlikAppUsage, QlikAppScript, QlikSpace)
                 _, key = api_token_create(user=user, name="bench")
                 queries = self._queries_per_request(user, small, large)
                 rls = self._rls_overhead(user, large)
