@@ -47,7 +47,7 @@ class GraphSink(Protocol):
 
 @dataclass
 class LineageGraph:
-    """A graph in memory; merging is the same whatever order the keys arrive in."""
+    """A graph in memory; contributions to one node or edge merge in the order they come."""
 
     nodes: dict[str, dict] = field(default_factory=dict)
     edges: dict[tuple[str, str], dict] = field(default_factory=dict)
