@@ -221,6 +221,11 @@ class QlikSyncRun(models.Model):
         blank=True,
         help_text="SHA-256 of what the lineage graph was built from; an equal one next time keeps it",
     )
+    statistics_refreshed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this sync had the planner's statistics refreshed (many apps changed)",
+    )
     notes = models.TextField(blank=True)
     error = models.TextField(blank=True)
 

@@ -46,6 +46,10 @@ def sync_run_list(**filters) -> QuerySet[QlikSyncRun]:
     return QlikSyncRun.objects.filter(**filters).order_by("-started_at", "-id")
 
 
+def last_successful_sync(*, project: Project) -> QlikSyncRun | None:
+    return sync_run_list(project=project, status=QlikSyncRun.Status.SUCCEEDED).first()
+
+
 def last_lineage_digest(*, project: Project) -> str:
     """The lineage digest of the project's newest successful sync ("" when none has one)."""
     runs = sync_run_list(project=project, status=QlikSyncRun.Status.SUCCEEDED).exclude(lineage_digest="")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, Func
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -44,7 +45,7 @@ from qlik.models import (
     QlikSpace,
     QlikSyncRun,
 )
-from qlik.selectors import last_lineage_digest
+from qlik.selectors import last_lineage_digest, last_successful_sync
 from qlik.usage import AppUsageInputs, usage_row
 
 logger = logging.getLogger(__name__)
@@ -523,6 +524,8 @@ def qlik_project_sync(
     its own, so it survives a failed sync; the snapshot is stored in one transaction.
     """
     with acting_as(actor, project=project):
+        previous = last_successful_sync(project=project)
+        apps_before = (previous.counts or {}).get("qlik_apps", 0) if previous else 0
         run = sync_run_start(project=project, trigger=trigger, requested_by=requested_by or actor, full=full)
     stats_client = client
     try:
@@ -598,7 +601,7 @@ def qlik_project_sync(
             raise
         return run
     with acting_as(actor, project=project):
-        return sync_run_finish(
+        run = sync_run_finish(
             run=run,
             counts=counts,
             apps_fetched=fetch.fetched,
@@ -608,6 +611,26 @@ def qlik_project_sync(
             notes="\n".join(fetch.notes),
             **_client_stats(owned_client),
         )
+        if abs(counts.get("qlik_apps", 0) - apps_before) >= settings.QLIK_STATISTICS_REFRESH_APPS:
+            run = sync_statistics_refresh(run=run)
+    return run
+
+
+class SyncedTablesAnalyze(Func):
+    """ANALYZE of the synced tables, as their owner (qlik migration 0010); returns when."""
+
+    function = "atlas_private.synced_tables_analyze"
+    arity = 0
+    output_field = DateTimeField()
+
+
+def sync_statistics_refresh(*, run: QlikSyncRun) -> QlikSyncRun:
+    """Refresh the planner's statistics after a sync that changed many rows, in a short
+    transaction of its own, and record when on the run. Until autovacuum's next round the
+    planner would otherwise believe the tables nearly empty and may loop joins n²."""
+    QlikSyncRun.objects.filter(pk=run.pk).update(statistics_refreshed_at=SyncedTablesAnalyze())
+    run.refresh_from_db(fields=["statistics_refreshed_at"])
+    return run
 
 
 def _client_stats(client: QlikClient | None) -> dict:

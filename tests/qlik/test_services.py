@@ -250,3 +250,23 @@ def test_test_connection_reports_ok_or_the_tenants_words_never_the_key(
         with pytest.raises(QlikCredentialsRejected, match="Invalid API key") as rejected:
             customer_connection_test(customer=customer)
     assert FAKE_KEY not in str(rejected.value)
+
+
+def test_a_sync_that_adds_many_apps_refreshes_the_planners_statistics(synced_project, system_user, settings):
+    from django.db import connection
+
+    def estimated_apps() -> float:
+        with connection.cursor() as cursor:  # the catalog, readable by the runtime role
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'qlik_apps'")
+            return cursor.fetchone()[0]
+
+    settings.QLIK_STATISTICS_REFRESH_APPS = 200
+    before = estimated_apps()
+    first = _sync(synced_project, system_user)  # 0 → 250 apps
+    assert first.statistics_refreshed_at is not None
+    with acting_as(system_user):
+        apps = QlikApp.objects.count()
+    assert apps >= 250 and before != apps
+    assert estimated_apps() == apps  # ANALYZE counted every row, all tenants
+    again = _sync(synced_project, system_user)  # 250 → 250: nothing to refresh
+    assert again.status == QlikSyncRun.Status.SUCCEEDED and again.statistics_refreshed_at is None
