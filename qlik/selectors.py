@@ -50,12 +50,6 @@ def last_successful_sync(*, project: Project) -> QlikSyncRun | None:
     return sync_run_list(project=project, status=QlikSyncRun.Status.SUCCEEDED).first()
 
 
-def last_lineage_digest(*, project: Project) -> str:
-    """The lineage digest of the project's newest successful sync ("" when none has one)."""
-    runs = sync_run_list(project=project, status=QlikSyncRun.Status.SUCCEEDED).exclude(lineage_digest="")
-    return runs.values_list("lineage_digest", flat=True).first() or ""
-
-
 def last_sync_annotate(*, queryset: QuerySet, project_path: str) -> QuerySet:
     """Annotate `last_sync_status` and `last_sync_at`: the newest run of the row's projects.
 

@@ -45,7 +45,7 @@ from qlik.models import (
     QlikSpace,
     QlikSyncRun,
 )
-from qlik.selectors import last_lineage_digest, last_successful_sync
+from qlik.selectors import last_successful_sync
 from qlik.usage import AppUsageInputs, usage_row
 
 logger = logging.getLogger(__name__)
@@ -524,8 +524,10 @@ def qlik_project_sync(
     its own, so it survives a failed sync; the snapshot is stored in one transaction.
     """
     with acting_as(actor, project=project):
+        # The newest successful run: what the stored snapshot and lineage graph came from.
         previous = last_successful_sync(project=project)
         apps_before = (previous.counts or {}).get("qlik_apps", 0) if previous else 0
+        previous_digest = previous.lineage_digest if previous and not full else ""
         run = sync_run_start(project=project, trigger=trigger, requested_by=requested_by or actor, full=full)
     stats_client = client
     try:
@@ -577,7 +579,6 @@ def qlik_project_sync(
                     keep={QlikAppScript: fetch.app_ids},
                 )
                 includes = owned_client.include_files() if hasattr(owned_client, "include_files") else {}
-                previous_digest = "" if full else last_lineage_digest(project=project)
                 lineage_counts, lineage_digest = lineage_project_refresh(
                     project=project, includes=includes, previous_digest=previous_digest
                 )
