@@ -14,6 +14,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, TextFie
 from django.db.models.fields.json import KT, KeyTransform
 from django.db.models.functions import MD5, Cast, Coalesce, Concat, Lower
 
+from atlas.iterables import batched
 from customers.models import Project
 from lineage.graph import LineageGraphBuilder, SpooledLineageGraph
 from lineage.models import LineageEdge, LineageNode
@@ -134,8 +135,8 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
         _graph_delete(project=project)
         counts = {"lineage_nodes": 0, "lineage_edges": 0}
         for partition in spool.partitions():
-            counts["lineage_nodes"] += _nodes_insert(project=project, nodes=partition.nodes.values())
-            counts["lineage_edges"] += _edges_insert(project=project, edges=partition.edges.values())
+            counts["lineage_nodes"] += _rows_insert(LineageNode, project, partition.nodes.values(), _node)
+            counts["lineage_edges"] += _rows_insert(LineageEdge, project, partition.edges.values(), _edge)
     _app_lineage_summary_refresh(project=project, without_source=builder.apps_without_source)
     return counts
 
@@ -156,8 +157,8 @@ def lineage_graph_replace(
     """
     _graph_delete(project=project)
     counts = {
-        "lineage_nodes": _nodes_insert(project=project, nodes=nodes),
-        "lineage_edges": _edges_insert(project=project, edges=edges),
+        "lineage_nodes": _rows_insert(LineageNode, project, nodes, _node),
+        "lineage_edges": _rows_insert(LineageEdge, project, edges, _edge),
     }
     without_source = []
     if fetched is not None:
@@ -172,56 +173,35 @@ def _graph_delete(*, project: Project) -> None:
     LineageNode.objects.filter(project=project).delete()
 
 
-def _slices(rows: Iterable) -> Iterable[list]:
-    # bulk_create makes a list of its input, and a graph may have a million edges.
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _nodes_insert(*, project: Project, nodes: Iterable[dict]) -> int:
+def _rows_insert(model, project: Project, rows: Iterable[dict], build) -> int:
+    """bulk_create in batches: it makes a list of its input, and a graph may have a million edges."""
     count = 0
-    for batch in _slices(nodes):
-        LineageNode.objects.bulk_create(
-            [
-                LineageNode(
-                    project=project,
-                    node_id=node["id"],
-                    type=node["type"],
-                    label=node.get("label", ""),
-                    app_id=node.get("app_id"),
-                    data=node,
-                )
-                for node in batch
-            ]
-        )
+    for batch in batched(rows, BATCH_SIZE):
+        model.objects.bulk_create([build(project, row) for row in batch])
         count += len(batch)
     return count
 
 
-def _edges_insert(*, project: Project, edges: Iterable[dict]) -> int:
-    count = 0
-    for batch in _slices(edges):
-        LineageEdge.objects.bulk_create(
-            [
-                LineageEdge(
-                    project=project,
-                    edge_id=f"{edge['source']}->{edge['target']}",
-                    source=edge["source"],
-                    target=edge["target"],
-                    relation=edge.get("relation", ""),
-                    data=edge,
-                )
-                for edge in batch
-            ]
-        )
-        count += len(batch)
-    return count
+def _node(project: Project, node: dict) -> LineageNode:
+    return LineageNode(
+        project=project,
+        node_id=node["id"],
+        type=node["type"],
+        label=node.get("label", ""),
+        app_id=node.get("app_id"),
+        data=node,
+    )
+
+
+def _edge(project: Project, edge: dict) -> LineageEdge:
+    return LineageEdge(
+        project=project,
+        edge_id=f"{edge['source']}->{edge['target']}",
+        source=edge["source"],
+        target=edge["target"],
+        relation=edge.get("relation", ""),
+        data=edge,
+    )
 
 
 def _edge_count(*conditions, **filters):
@@ -273,7 +253,7 @@ def _app_lineage_summary_refresh(*, project: Project, without_source: Iterable[s
         nodesCount=Case(When(node, then=outgoing + incoming - both_ways + 1), default=0),
         lineageSuccess=Q(node) & ~Q(unresolved),
     )
-    for batch in _slices(without_source):
+    for batch in batched(without_source, BATCH_SIZE):
         QlikApp.objects.filter(project=project, app_id__in=batch).update(
             lineageFetched=False, lineageSuccess=False
         )

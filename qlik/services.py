@@ -24,6 +24,7 @@ from django.db.models import DateTimeField, Func
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from atlas.iterables import batched
 from atlas.rls import acting_as
 from customers.models import Project, User
 from lineage.services import lineage_project_refresh
@@ -177,22 +178,11 @@ def _update_fields(model) -> list[str]:
     ]
 
 
-def _batches(objects: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for obj in objects:
-        batch.append(obj)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _upsert(*, project: Project, model, objects: Iterable[dict]) -> set[str]:
     key, build, key_of = STORAGE[model]
     update_fields = _update_fields(model)
     stored: set[str] = set()
-    for batch in _batches(objects, BATCH_SIZE):
+    for batch in batched(objects, BATCH_SIZE):
         # One statement cannot update a row twice: a tenant listing an object twice (a
         # cursor shifting under concurrent changes) keeps its last copy.
         unique = {key_of(obj): obj for obj in batch}
