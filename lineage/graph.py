@@ -196,10 +196,14 @@ def lineage_graph_build(
     apps: Iterable[AppInput],
     connections: Iterable[Mapping] = (),
     includes: Mapping[str, str] | None = None,
-) -> LineageGraph:
-    """The project's graph in memory. `connections` are data-connection objects (id, qName, qri)."""
+    graph: GraphSink | None = None,
+) -> GraphSink:
+    """The project's graph, in `graph` (a new in-memory `LineageGraph` unless given).
+    `connections` are data-connection objects (id, qName, qri)."""
     apps = list(apps)
-    builder = LineageGraphBuilder(LineageGraph(), connections=connections, includes=includes)
+    builder = LineageGraphBuilder(
+        LineageGraph() if graph is None else graph, connections=connections, includes=includes
+    )
     for app in apps:
         builder.app(app.guid, app.name, app.item_id)
     for app in apps:

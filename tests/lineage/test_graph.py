@@ -8,7 +8,6 @@ from lineage.graph import (
     SOURCE_SCRIPT,
     AppInput,
     LineageGraph,
-    LineageGraphBuilder,
     SpooledLineageGraph,
     lineage_graph_build,
 )
@@ -149,17 +148,11 @@ def test_a_graph_spooled_in_partitions_merges_exactly_as_one_in_memory(tmp_path,
     apps = _estate_apps(estate)
     connections = estate.connections
     in_memory = lineage_graph_build(apps=apps, connections=connections)
-    builder = LineageGraphBuilder(SpooledLineageGraph(tmp_path, partitions), connections=connections)
-    for app in apps:
-        builder.app(app.guid, app.name, app.item_id)
-    for app in apps:
-        builder.reload_metadata(app.guid, app.reload_metadata)
-    for app in apps:
-        builder.script(app.guid, app.script)
-    for app in apps:
-        builder.lineage_api(app.guid, app.lineage_graph)
+    spool = lineage_graph_build(
+        apps=apps, connections=connections, graph=SpooledLineageGraph(tmp_path, partitions)
+    )
     spooled, sizes = LineageGraph(), []
-    for partition in builder.graph.partitions():
+    for partition in spool.partitions():
         sizes.append(len(partition.nodes) + len(partition.edges))
         assert not set(partition.nodes) & set(spooled.nodes)  # a key lives in one partition
         assert not set(partition.edges) & set(spooled.edges)
