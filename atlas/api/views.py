@@ -57,4 +57,10 @@ class AtlasReadOnlyViewSet(CsvUnpaginatedMixin, RlsIdentityMixin, viewsets.ReadO
 
 
 class ProjectReadOnlyViewSet(CsvUnpaginatedMixin, ProjectScopedMixin, viewsets.ReadOnlyModelViewSet):
-    pass
+    """A project's rows: `selector` (a selector taking `project=`, as a staticmethod) gives
+    them; `queryset = Model.objects.none()` only names the model for the OpenAPI schema."""
+
+    selector = None
+
+    def get_queryset(self):
+        return self.selector(project=self.project)

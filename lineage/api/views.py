@@ -17,26 +17,22 @@ class ByLabel(KeysetPagination):
 
 
 class NodeViewSet(ProjectReadOnlyViewSet):
-    queryset = LineageNode.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    queryset = LineageNode.objects.none()
+    selector = staticmethod(selectors.lineage_node_list)
     serializer_class = serializers.NodeSerializer
     filterset_class = filtersets.NodeFilterSet
     pagination_class = ByLabel
     lookup_field = "node_id"
     lookup_value_regex = "[^?#]+"  # node ids hold slashes and colons
 
-    def get_queryset(self):
-        return selectors.lineage_node_list(project=self.project)
-
 
 class EdgeViewSet(ProjectReadOnlyViewSet):
-    queryset = LineageEdge.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    queryset = LineageEdge.objects.none()
+    selector = staticmethod(selectors.lineage_edge_list)
     serializer_class = serializers.EdgeSerializer
     filterset_class = filtersets.EdgeFilterSet
     lookup_field = "edge_id"
     lookup_value_regex = "[^?#]+"
-
-    def get_queryset(self):
-        return selectors.lineage_edge_list(project=self.project)
 
 
 class TraversalView(ProjectScopedMixin, APIView):

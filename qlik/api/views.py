@@ -20,57 +20,45 @@ class ByName(KeysetPagination):
 
 
 class SpaceViewSet(ProjectReadOnlyViewSet):
-    queryset = QlikSpace.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    queryset = QlikSpace.objects.none()
+    selector = staticmethod(selectors.space_list)
     serializer_class = serializers.SpaceSerializer
     filterset_class = filtersets.SpaceFilterSet
     lookup_field = "spaceId"
 
-    def get_queryset(self):
-        return selectors.space_list(project=self.project)
-
 
 class AppViewSet(ProjectReadOnlyViewSet):
-    queryset = QlikApp.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    queryset = QlikApp.objects.none()
+    selector = staticmethod(selectors.app_list)
     filterset_class = filtersets.AppFilterSet
     pagination_class = ByName
     lookup_field = "app_id"
-
-    def get_queryset(self):
-        return selectors.app_list(project=self.project)
 
     def get_serializer_class(self):
         return serializers.AppDetailSerializer if self.action == "retrieve" else serializers.AppSerializer
 
 
 class DataConnectionViewSet(ProjectReadOnlyViewSet):
-    queryset = (
-        QlikDataConnection.objects.none()
-    )  # the model, for the OpenAPI schema; rows come from get_queryset
+    queryset = QlikDataConnection.objects.none()
+    selector = staticmethod(selectors.data_connection_list)
     serializer_class = serializers.DataConnectionSerializer
     filterset_class = filtersets.DataConnectionFilterSet
     lookup_field = "connection_id"
 
-    def get_queryset(self):
-        return selectors.data_connection_list(project=self.project)
-
 
 class UsageViewSet(ProjectReadOnlyViewSet):
-    queryset = QlikAppUsage.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    queryset = QlikAppUsage.objects.none()
+    selector = staticmethod(selectors.usage_list)
     serializer_class = serializers.UsageSerializer
     filterset_class = filtersets.UsageFilterSet
     lookup_field = "app_id"
 
-    def get_queryset(self):
-        return selectors.usage_list(project=self.project)
-
 
 class ScriptViewSet(ProjectReadOnlyViewSet):
-    queryset = QlikAppScript.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    queryset = QlikAppScript.objects.none()
+    selector = staticmethod(selectors.script_list)
     serializer_class = serializers.ScriptSerializer
     lookup_field = "app_id"
-
-    def get_queryset(self):
-        return selectors.script_list(project=self.project)
 
 
 class SyncRunPagination(KeysetPagination):
@@ -78,7 +66,7 @@ class SyncRunPagination(KeysetPagination):
 
 
 class SyncRunViewSet(ProjectReadOnlyViewSet):
-    queryset = QlikSyncRun.objects.none()  # the model, for the OpenAPI schema; rows come from get_queryset
+    queryset = QlikSyncRun.objects.none()
     serializer_class = serializers.SyncRunSerializer
     filterset_class = filtersets.SyncRunFilterSet
     pagination_class = SyncRunPagination
