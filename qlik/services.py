@@ -351,6 +351,16 @@ class _Fetch:
     notes: list[str] = field(default_factory=list)
 
 
+def _listing_spool(pages, spool: _Spool, name: str, progress: Progress, phase: str, answered: str) -> None:
+    """Spool every object of a listing (spaces, data connections); each must have an id."""
+    for page in pages:
+        for obj in page:
+            if not isinstance(obj.get("id"), str):
+                raise QlikBadResponse(f"{answered} without an id")
+            spool.add(name, obj)
+        progress(phase, spool.counts.get(name, 0), None)
+
+
 def _reloads_collect(client: QlikClient, fetch: _Fetch, since: str, progress: Progress) -> None:
     """The reload listing, newest first, read until the window starts."""
     seen = 0
@@ -529,18 +539,17 @@ def qlik_project_sync(
             moment = timezone.now()
             now = moment.isoformat()
             since = (moment - timedelta(days=settings.QLIK_USAGE_WINDOW_DAYS)).isoformat()
-            for page in owned_client.spaces():
-                for space in page:
-                    if not isinstance(space.get("id"), str):
-                        raise QlikBadResponse("/spaces answered a space without an id")
-                    spool.add("spaces", space)
-                progress("spaces", spool.counts.get("spaces", 0), None)
-            for page in owned_client.data_connections():
-                for connection in page:
-                    if not isinstance(connection.get("id"), str):
-                        raise QlikBadResponse("/data-connections answered a connection without an id")
-                    spool.add("connections", connection)
-                progress("data connections", spool.counts.get("connections", 0), None)
+            _listing_spool(
+                owned_client.spaces(), spool, "spaces", progress, "spaces", "/spaces answered a space"
+            )
+            _listing_spool(
+                owned_client.data_connections(),
+                spool,
+                "connections",
+                progress,
+                "data connections",
+                "/data-connections answered a connection",
+            )
             _reloads_collect(owned_client, fetch, since, progress)
             _audits_collect(owned_client, fetch, since, now, progress)
             _apps_collect(
