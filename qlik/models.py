@@ -55,6 +55,9 @@ class QlikApp(ProjectScopedModel):
     rootNodeId = models.TextField(db_column="rootNodeId", blank=True)
     lineageFetched = models.BooleanField(db_column="lineageFetched", default=False)
     lineageSuccess = models.BooleanField(db_column="lineageSuccess", default=False)
+    # From the item's resourceAttributes (or GET /apps/{id} where the item lacks them).
+    ownerId = models.CharField(db_column="ownerId", max_length=64, blank=True)
+    published = models.BooleanField(db_column="published", null=True)
     # The schema document's logical join to usage on (project_id, app_id), as a relation the
     # ORM can join: no column, no constraint. One LEFT JOIN instead of a subquery per column
     # also means one RLS check of qlik_app_usage per statement instead of three.
@@ -183,6 +186,41 @@ class QlikAppScript(ProjectScopedModel):
         return self.app_id
 
 
+class QlikDataset(ProjectScopedModel):
+    """A data file (QVD, CSV, XLSX ...) or connection-based dataset listed by /items."""
+
+    dataset_id = models.CharField(max_length=64, help_text="Item id of the dataset")
+    name = models.TextField(db_column="name", blank=True)
+    resourceSubType = models.CharField(db_column="resourceSubType", max_length=64, blank=True)
+    resourceId = models.CharField(db_column="resourceId", max_length=64, blank=True)
+    spaceId = models.CharField(db_column="spaceId", max_length=64, null=True, blank=True)
+    ownerId = models.CharField(db_column="ownerId", max_length=64, blank=True)
+    qri = models.TextField(db_column="qri", blank=True, help_text="resourceAttributes.qri")
+    secureQri = models.TextField(db_column="secureQri", blank=True, help_text="How the lineage API names it")
+    technicalName = models.TextField(db_column="technicalName", blank=True, help_text="The file name")
+    dataStoreType = models.CharField(db_column="dataStoreType", max_length=64, blank=True)
+    size = models.BigIntegerField(db_column="size", null=True, blank=True, help_text="Bytes")
+    createdAt = models.DateTimeField(db_column="createdAt", null=True, blank=True)
+    updatedAt = models.DateTimeField(db_column="updatedAt", null=True, blank=True)
+
+    class Meta:
+        db_table = "qlik_datasets"
+        verbose_name = "Qlik dataset"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("project", "dataset_id"), name="qlik_datasets_project_dataset_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=("project", "secureQri"), name="qlik_datasets_project_secqri"),
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="qlik_datasets_name_trgm"),
+            GinIndex(SearchVector("name", config="simple"), name="qlik_datasets_name_fts"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.dataset_id
+
+
 class QlikSyncRun(models.Model):
     """One sync or import of a project: who, when, how it ended and what it cost."""
 
@@ -225,6 +263,14 @@ class QlikSyncRun(models.Model):
         null=True,
         blank=True,
         help_text="When this sync had the planner's statistics refreshed (many apps changed)",
+    )
+    problems = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per-app problems met: counts per endpoint and status, and the apps affected (bounded)",
+    )
+    apps_with_problems = models.PositiveIntegerField(
+        default=0, help_text="Apps stored with less than the tenant should have given"
     )
     notes = models.TextField(blank=True)
     error = models.TextField(blank=True)
