@@ -162,8 +162,6 @@ QLIK_USAGE_WINDOW_DAYS = env.int("QLIK_USAGE_WINDOW_DAYS", default=28)
 QLIK_LOW_USE_THRESHOLD = env.int("QLIK_LOW_USE_THRESHOLD", default=10)
 # An app not reloaded for this many days is stale (the dashboard's clean-up table).
 QLIK_STALE_DAYS = env.int("QLIK_STALE_DAYS", default=90)
-# A "running" sync whose heartbeat is older than this was killed: the next one takes over.
-QLIK_SYNC_STALE_SECONDS = env.int("QLIK_SYNC_STALE_SECONDS", default=900)
 # A sync that adds or removes this many apps refreshes the planner's statistics at once
 # instead of leaving queries planned on stale row counts until autovacuum's next round.
 QLIK_STATISTICS_REFRESH_APPS = env.int("QLIK_STATISTICS_REFRESH_APPS", default=1000)

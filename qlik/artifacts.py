@@ -8,6 +8,7 @@ Layout (each listing a JSON array, or an API page `{"data": [...]}`):
     spaces.json               GET /spaces             (qlik space ls --json)
     items.json | apps.json    GET /items?resourceType=app (qlik item ls --resourceType app --json)
     data-connections.json     GET /data-connections
+    datasets.json             GET /items?resourceType=dataset   optional
     reloads.json              GET /reloads            optional
     audits.json               GET /audits             optional (sheet-view events)
     apps/<app GUID>.json      GET /apps/{id}          optional
@@ -88,6 +89,12 @@ class ArtifactDirectory:
 
     def parallel(self, function, arguments) -> list:
         return [function(argument) for argument in arguments]
+
+    def me(self) -> dict:
+        return {"name": f"the files in {self.root.name}"}
+
+    def dataset_items(self):
+        return self._listing("datasets.json", required=False)
 
     def spaces(self):
         return self._listing("spaces.json", required=False)

@@ -1,21 +1,31 @@
 """HTTP client for the Qlik Cloud REST API: paging, retries, a request budget. No ORM.
 
 Returns plain JSON data. Every answer that is not what the API promises raises
-`QlikBadResponse` naming the endpoint; credentials the tenant refuses raise
-`QlikCredentialsRejected` at once (never retried); 429, 5xx and connection errors are
-retried with exponential backoff and full jitter (honouring `Retry-After`), bounded in
-count and in total time. The API key only ever travels in the Authorization header: it
-is not part of any error message, log line or repr.
+`QlikBadResponse` naming the endpoint. Errors carry the HTTP status and the endpoint, so
+the sync can tell the key from the resource:
+- `QlikCredentialsRejected`: 401 anywhere, or 403 on a tenant-level call (`/users/me`) —
+  the key itself is wrong, expired or powerless. Never retried.
+- `QlikRefused`: any other 4xx (403 on one app's script, 404 for an app deleted since the
+  listing, 410 ...) — says something about that resource, nothing about the key.
+- `QlikUnavailable`: 429, 5xx and connection errors, retried with exponential backoff and
+  full jitter (honouring `Retry-After` in seconds or as an HTTP date), bounded in count and
+  in total time, until they ran out.
+Requests start only when the request budget allows; the budget may be shared by every
+process using the key (qlik.budget). The API key only ever travels in the Authorization
+header: it is not part of any error message, log line or repr.
 """
 
 import logging
 import random
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Protocol
 from urllib.parse import quote, urljoin
 
 import httpx
@@ -39,9 +49,18 @@ RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 class QlikError(Exception):
     """The tenant could not give what was asked; the message is safe to show and log."""
 
+    def __init__(self, message: str, *, status: int | None = None, endpoint: str = ""):
+        super().__init__(message)
+        self.status = status  # the HTTP status that ended it, where there was one
+        self.endpoint = endpoint  # the endpoint pattern, e.g. /api/v1/apps/{appId}
+
 
 class QlikCredentialsRejected(QlikError):
-    """401/403: the key is wrong, expired or lacks the right."""
+    """401 anywhere, or 403 on a tenant-level call: the key is wrong, expired or powerless."""
+
+
+class QlikRefused(QlikError):
+    """A 4xx about one resource (403 not readable, 404/410 gone): nothing about the key."""
 
 
 class QlikUnavailable(QlikError):
@@ -75,22 +94,47 @@ class ClientStats:
     retries: int = 0
     bytes: int = 0
     waited_seconds: float = 0.0
+    by_endpoint: Counter = field(default_factory=Counter)  # endpoint pattern -> calls
+
+
+class Budget(Protocol):
+    """When a request may start. `hold` is called when the tenant said to wait."""
+
+    def acquire(self) -> float: ...
+
+    def hold(self, seconds: float) -> None: ...
 
 
 class RequestBudget:
-    """A sliding one-minute window: at most `per_minute` requests start in any 60 seconds."""
+    """A sliding one-minute window in this process: at most `per_minute` requests start in
+    any 60 seconds. For a key used by one client only (tests, offline tools); the sync
+    shares a budget per key across processes (qlik.budget)."""
 
     def __init__(self, per_minute: int, *, sleep: Callable[[float], None]):
         self.per_minute = per_minute
         self._starts: deque[float] = deque()
+        self._not_before = 0.0
         self._lock = threading.Lock()
         self._sleep = sleep
 
+    def hold(self, seconds: float) -> None:
+        with self._lock:
+            self._not_before = max(self._not_before, time.monotonic() + seconds)
+
     def acquire(self) -> float:
         """Wait for a slot; return how long we waited."""
-        if self.per_minute <= 0:
-            return 0.0
+        with self._lock:
+            not_before = self._not_before
+            held = not_before - time.monotonic()
         waited = 0.0
+        if held > 0:  # the tenant said to wait: every request of the key waits it out
+            self._sleep(held)
+            waited += held
+            with self._lock:  # waited out (also when `sleep` is virtual, as in tests)
+                if self._not_before == not_before:
+                    self._not_before = 0.0
+        if self.per_minute <= 0:
+            return waited
         while True:
             with self._lock:
                 now = time.monotonic()
@@ -115,13 +159,14 @@ class QlikClient:
         options: ClientOptions | None = None,
         sleep: Callable[[float], None] | None = None,
         transport: httpx.BaseTransport | None = None,
+        budget: Budget | None = None,
     ):
         self.options = options or ClientOptions()
         self.base_url = base_url.rstrip("/")
         self.stats = ClientStats()
         # Looked up at each pause, so a test can replace time.sleep after the client exists.
         self._sleep = sleep or (lambda seconds: time.sleep(seconds))
-        self._budget = RequestBudget(self.options.requests_per_minute, sleep=self._sleep)
+        self._budget = budget or RequestBudget(self.options.requests_per_minute, sleep=self._sleep)
         self._stats_lock = threading.Lock()
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -151,13 +196,15 @@ class QlikClient:
             for name, delta in deltas.items():
                 setattr(self.stats, name, getattr(self.stats, name) + delta)
 
-    def _retry_pause(self, attempt: int, response: httpx.Response | None) -> float:
+    def _retry_pause(self, attempt: int, response: httpx.Response | None) -> tuple[float, bool]:
+        """How long to wait before the next attempt, and whether the whole key must wait
+        (the tenant's `Retry-After`) rather than this request alone."""
         if response is not None and response.status_code == 429:
-            retry_after = response.headers.get("Retry-After", "")
-            if retry_after.strip().isdigit():
-                return float(retry_after) + random.uniform(0, self.options.backoff_base)  # noqa: S311
+            retry_after = retry_after_seconds(response.headers.get("Retry-After", ""))
+            if retry_after is not None:
+                return retry_after + random.uniform(0, self.options.backoff_base), True  # noqa: S311
         # Full jitter: spreads retries of concurrent calls instead of a synchronized herd.
-        return random.uniform(0, self.options.backoff_base * 2**attempt)  # noqa: S311
+        return random.uniform(0, self.options.backoff_base * 2**attempt), False  # noqa: S311
 
     def get(
         self,
@@ -165,9 +212,12 @@ class QlikClient:
         params: dict | None = None,
         *,
         endpoint: str | None = None,
-        absent: tuple[int, ...] = (),
+        tenant_level: bool = False,
     ):
-        """GET one resource; returns the parsed JSON body, or None for an `absent` status."""
+        """GET one resource; returns the parsed JSON body.
+
+        A 403 means the key itself is powerless only on a `tenant_level` call; elsewhere it
+        is about the resource (`QlikRefused`)."""
         endpoint = endpoint or path_or_url.split("?", 1)[0]
         started = time.monotonic()
         attempt = 0
@@ -179,36 +229,51 @@ class QlikClient:
             except httpx.TransportError as exc:  # connect, read, timeout
                 failure = f"{type(exc).__name__}"
             self._count(calls=1, waited_seconds=waited)
+            with self._stats_lock:
+                self.stats.by_endpoint[endpoint] += 1
             if response is not None:
                 self._count(bytes=len(response.content))
-                if response.status_code in absent:
-                    return None
-                if response.status_code in (401, 403):
+                status = response.status_code
+                if status == 401 or (status == 403 and tenant_level):
                     raise QlikCredentialsRejected(
-                        f"Qlik credentials rejected by {self.base_url} ({response.status_code} on "
-                        f"{endpoint}): {_error_title(response)}"
+                        f"Qlik credentials rejected by {self.base_url} ({status} on "
+                        f"{endpoint}): {_error_title(response)}",
+                        status=status,
+                        endpoint=endpoint,
                     )
                 if response.status_code == 429:
                     self._count(rate_limited=1)
                 if response.status_code not in RETRIED_STATUSES:
                     break
                 failure = f"HTTP {response.status_code}: {_error_title(response)}"
-            pause = self._retry_pause(attempt, response)
+            pause, whole_key = self._retry_pause(attempt, response)
             elapsed = time.monotonic() - started
             if attempt >= self.options.max_retries or elapsed + pause > self.options.max_retry_seconds:
                 raise QlikUnavailable(
-                    f"{endpoint} failed after {attempt + 1} attempts in {elapsed:.0f}s: {failure}"
+                    f"{endpoint} failed after {attempt + 1} attempts in {elapsed:.0f}s: {failure}",
+                    status=response.status_code if response is not None else None,
+                    endpoint=endpoint,
                 )
             logger.info("Qlik %s: %s; retrying in %.1fs", endpoint, failure, pause)
-            self._count(retries=1, waited_seconds=pause)
-            self._sleep(pause)
+            self._count(retries=1)
+            if whole_key:  # every request of this key, in every process, waits in acquire()
+                self._budget.hold(pause)
+            else:
+                self._count(waited_seconds=pause)
+                self._sleep(pause)
             attempt += 1
         if response.status_code >= 400:
-            raise QlikError(f"{endpoint} answered HTTP {response.status_code}: {_error_title(response)}")
+            raise QlikRefused(
+                f"{endpoint} answered HTTP {response.status_code}: {_error_title(response)}",
+                status=response.status_code,
+                endpoint=endpoint,
+            )
         try:
             return response.json()
         except ValueError:
-            raise QlikBadResponse(f"{endpoint} did not answer JSON (HTTP {response.status_code})")
+            raise QlikBadResponse(
+                f"{endpoint} did not answer JSON (HTTP {response.status_code})", endpoint=endpoint
+            )
 
     def paginate(self, path: str, params: dict | None = None) -> Iterator[list[dict]]:
         """Yield each page's `data` list, following `links.next.href` whatever its cursor."""
@@ -217,15 +282,17 @@ class QlikClient:
         while url:
             body = self.get(url, query, endpoint=path)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise QlikBadResponse(f"{path} answered without a 'data' list")
+                raise QlikBadResponse(f"{path} answered without a 'data' list", endpoint=path)
             if not all(isinstance(obj, dict) for obj in body["data"]):
-                raise QlikBadResponse(f"{path} answered a 'data' list holding non-objects")
+                raise QlikBadResponse(f"{path} answered a 'data' list holding non-objects", endpoint=path)
             yield body["data"]
-            next_href = ((body.get("links") or {}).get("next") or {}).get("href")
+            links = body.get("links") if isinstance(body.get("links"), dict) else {}
+            next_link = links.get("next") if isinstance(links.get("next"), dict) else {}
+            next_href = next_link.get("href")
             if next_href is not None and not isinstance(next_href, str):
-                raise QlikBadResponse(f"{path} answered a non-string links.next.href")
+                raise QlikBadResponse(f"{path} answered a non-string links.next.href", endpoint=path)
             if next_href in seen:
-                raise QlikBadResponse(f"{path} sent the same next page twice: {next_href}")
+                raise QlikBadResponse(f"{path} sent the same next page twice: {next_href}", endpoint=path)
             seen.add(next_href)
             # The next link carries the cursor and every parameter; send it as given.
             url, query = (urljoin(self.base_url + "/", next_href) if next_href else None), None
@@ -244,8 +311,8 @@ class QlikClient:
         return self.options.paths.get(name, DEFAULT_PATHS[name])
 
     def me(self) -> dict:
-        """The cheapest authenticated call: who the key belongs to."""
-        body = self.get(self._path("users_me"))
+        """The cheapest authenticated call: who the key belongs to (a 403 here is the key's)."""
+        body = self.get(self._path("users_me"), tenant_level=True)
         if not isinstance(body, dict):
             raise QlikBadResponse(f"{self._path('users_me')} did not answer an object")
         return body
@@ -255,6 +322,10 @@ class QlikClient:
 
     def app_items(self) -> Iterator[list[dict]]:
         return self.paginate(self._path("items"), {"resourceType": "app"})
+
+    def dataset_items(self) -> Iterator[list[dict]]:
+        """The catalog's datasets: data files (QVD, CSV, XLSX ...) and connection-based ones."""
+        return self.paginate(self._path("items"), {"resourceType": "dataset"})
 
     def data_connections(self) -> Iterator[list[dict]]:
         return self.paginate(self._path("data_connections"))
@@ -267,12 +338,10 @@ class QlikClient:
         return self.paginate(self._path("audits"), {"eventType": event_type, "eventTime": f"{since}/{until}"})
 
     def app_attributes(self, app_id: str) -> dict:
-        path = f"{self._path('apps')}/{quote(app_id, safe='')}"
-        body = self.get(path, endpoint=f"{self._path('apps')}/{{appId}}")
+        endpoint = f"{self._path('apps')}/{{appId}}"
+        body = self.get(f"{self._path('apps')}/{quote(app_id, safe='')}", endpoint=endpoint)
         if not isinstance(body, dict) or not isinstance(body.get("attributes"), dict):
-            raise QlikBadResponse(
-                f"{self._path('apps')}/{{appId}} answered without 'attributes' for {app_id}"
-            )
+            raise QlikBadResponse(f"{endpoint} answered without 'attributes' for {app_id}", endpoint=endpoint)
         return body["attributes"]
 
     def app_script(self, app_id: str) -> str:
@@ -280,28 +349,54 @@ class QlikClient:
         endpoint = f"{self._path('apps')}/{{appId}}/scripts/current"
         body = self.get(path, endpoint=endpoint)
         if not isinstance(body, dict) or not isinstance(body.get("script"), str):
-            raise QlikBadResponse(f"{endpoint} answered without a 'script' string for {app_id}")
+            raise QlikBadResponse(
+                f"{endpoint} answered without a 'script' string for {app_id}", endpoint=endpoint
+            )
         return body["script"]
 
     def reload_metadata(self, app_id: str, reload_id: str) -> dict:
+        """One reload's metadata, as the object itself or wrapped in `{"data": [object]}`
+        (the shape of Qlik's published API types); either is read."""
         path = f"{self._path('apps')}/{quote(app_id, safe='')}/reloads/metadata/{quote(reload_id, safe='')}"
         endpoint = f"{self._path('apps')}/{{appId}}/reloads/metadata/{{reloadId}}"
         body = self.get(path, endpoint=endpoint)
-        if not isinstance(body, dict):
-            raise QlikBadResponse(f"{endpoint} did not answer an object for {app_id}")
+        if isinstance(body, dict) and isinstance(body.get("data"), list):
+            body = body["data"][0] if body["data"] else None
+        if not isinstance(body, dict) or not isinstance(body.get("statements", []), list):
+            raise QlikBadResponse(
+                f"{endpoint} answered neither a metadata object nor {{'data': [object]}} for {app_id}",
+                endpoint=endpoint,
+            )
         return body
 
-    def lineage_graph(self, qri: str, *, up: int = 5) -> dict | None:
-        """Resource-level lineage of `qri`, or None where the tenant has lineage off (403/404)."""
+    def lineage_graph(self, qri: str, *, up: int = 5) -> dict:
+        """Resource-level lineage of `qri`. Tenants with lineage off answer 403 or 404
+        (`QlikRefused`), like an app that is gone."""
         path = f"{self._path('lineage_graphs')}/{quote(qri, safe='')}"
         endpoint = f"{self._path('lineage_graphs')}/{{qri}}"
-        body = self.get(path, {"level": "resource", "up": up}, endpoint=endpoint, absent=(403, 404))
-        if body is None:
-            return None
+        body = self.get(path, {"level": "resource", "up": up}, endpoint=endpoint)
         graph = body.get("graph") if isinstance(body, dict) else None
         if not isinstance(graph, dict) or not isinstance(graph.get("nodes", {}), dict):
-            raise QlikBadResponse(f"{endpoint} answered without a 'graph' whose nodes are a map")
+            raise QlikBadResponse(
+                f"{endpoint} answered without a 'graph' whose nodes are a map", endpoint=endpoint
+            )
         return graph
+
+
+def retry_after_seconds(value: str, *, now: datetime | None = None) -> float | None:
+    """`Retry-After` in either of its forms: delay-seconds or an HTTP date; None if neither."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT by definition
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _error_title(response: httpx.Response) -> str:

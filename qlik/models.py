@@ -140,6 +140,7 @@ class QlikAppUsage(ProjectScopedModel):
         LOW_USE = "low_use", "Low use"
         UNUSED = "unused", "Unused"
         NEVER_RELOADED = "never_reloaded", "Never reloaded"
+        NO_USAGE_DATA = "no_usage_data", "No usage data"
 
     app_id = models.CharField(max_length=64)
     appName = models.TextField(db_column="appName", blank=True)
@@ -248,6 +249,7 @@ class QlikSyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True, help_text="Rows stored per table")
     api_calls = models.PositiveIntegerField(default=0)
+    calls_by_endpoint = models.JSONField(default=dict, blank=True, help_text="API calls per endpoint")
     rate_limited = models.PositiveIntegerField(default=0, help_text="429 answers met")
     retries = models.PositiveIntegerField(default=0)
     bytes_received = models.BigIntegerField(default=0)

@@ -1,0 +1,118 @@
+"""Storing API-shaped objects: set-based upserts, then one delete of what vanished.
+
+Rows go in batches of 1,000 as one multi-row `INSERT ... ON CONFLICT (project_id, <key>)
+DO UPDATE` each, then one DELETE removes what vanished. The whole store runs in one
+transaction, so readers see the old snapshot or the new one, never a mix, and a failure
+at any point leaves the old one whole.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import models, transaction
+
+from atlas.iterables import batched
+from customers.models import Project
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikDataset, QlikSpace
+from qlik.sync import payloads
+
+BATCH_SIZE = 1000
+
+
+@dataclass
+class QlikSnapshot:
+    """What one sync (or import) of a project brings, shaped as the API returns it."""
+
+    spaces: list[dict] = field(default_factory=list)  # /spaces objects
+    apps: list[dict] = field(default_factory=list)  # {"item": /items object, "attributes": ...}
+    data_connections: list[dict] = field(default_factory=list)  # /data-connections objects
+    scripts: dict[str, str] = field(default_factory=dict)  # app GUID -> current script
+    usage: list[dict] = field(default_factory=list)  # usage aggregates (see QlikAppUsage)
+    datasets: list[dict] = field(default_factory=list)  # /items?resourceType=dataset objects
+
+
+# model -> (key field, builder from an API-shaped object, key of such an object)
+STORAGE = {
+    QlikSpace: ("space_id", payloads.space_row, lambda obj: obj["id"]),
+    QlikApp: ("app_id", payloads.app_row, lambda obj: obj["item"]["resourceId"]),
+    QlikDataConnection: ("connection_id", payloads.data_connection_row, payloads.connection_id),
+    QlikDataset: ("dataset_id", payloads.dataset_row, lambda obj: obj["id"]),
+    QlikAppScript: ("app_id", payloads.script_row, lambda obj: obj["appId"]),
+    QlikAppUsage: ("app_id", payloads.usage_row, lambda obj: obj["appId"]),
+}
+# Set by the lineage refresh, not by the sync: an upsert leaves them as they are.
+NOT_SYNCED = {"nodesCount", "edgesCount", "rootNodeId", "lineageFetched", "lineageSuccess"}
+
+
+def _update_fields(model) -> list[str]:
+    key = STORAGE[model][0]
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in {"project", key, *NOT_SYNCED}
+    ]
+
+
+def _clipped(row: models.Model, key: str) -> models.Model:
+    """Text that does not fit a bounded column is cut, so no length a tenant sends fails
+    the store (the raw payload in `data` keeps it whole). Keys are checked when listed."""
+    for f in row._meta.concrete_fields:
+        if isinstance(f, models.CharField) and f.max_length and f.name != key:
+            value = getattr(row, f.attname)
+            if isinstance(value, str) and len(value) > f.max_length:
+                setattr(row, f.attname, value[: f.max_length])
+    return row
+
+
+def _upsert(*, project: Project, model, objects: Iterable[dict]) -> set[str]:
+    key, build, key_of = STORAGE[model]
+    update_fields = _update_fields(model)
+    stored: set[str] = set()
+    for batch in batched(objects, BATCH_SIZE):
+        # One statement cannot update a row twice: a tenant listing an object twice (a
+        # cursor shifting under concurrent changes) keeps its last copy.
+        unique = {key_of(obj): obj for obj in batch}
+        model.objects.bulk_create(
+            [_clipped(build(project, obj), key) for obj in unique.values()],
+            update_conflicts=True,
+            unique_fields=["project", key],
+            update_fields=update_fields,
+        )
+        stored.update(unique)
+    return stored
+
+
+@transaction.atomic
+def qlik_rows_store(*, project: Project, rows: dict, keep: dict | None = None) -> dict[str, int]:
+    """Upsert API-shaped objects per model and delete the project's rows that vanished.
+
+    `rows` maps a model to an iterable of objects (streamed: never all in memory);
+    `keep` maps a model to the keys that survive besides those stored (the scripts of
+    unchanged apps, which a sync does not fetch again). Returns rows stored per table.
+    Runs in one transaction, under the caller's RLS identity.
+    """
+    counts = {}
+    for model, objects in rows.items():
+        key = STORAGE[model][0]
+        stored = _upsert(project=project, model=model, objects=objects)
+        survivors = stored | set((keep or {}).get(model, ()))
+        model.objects.filter(project=project).exclude(**{f"{key}__in": survivors}).delete()
+        counts[model._meta.db_table] = len(stored)
+    return counts
+
+
+def qlik_snapshot_replace(*, project: Project, snapshot: QlikSnapshot) -> dict[str, int]:
+    """Make the project's Qlik metadata exactly `snapshot`, in one transaction."""
+    return qlik_rows_store(
+        project=project,
+        rows={
+            QlikSpace: snapshot.spaces,
+            QlikApp: snapshot.apps,
+            QlikDataConnection: snapshot.data_connections,
+            QlikDataset: snapshot.datasets,
+            QlikAppScript: [
+                {"appId": app_id, "script": script} for app_id, script in snapshot.scripts.items()
+            ],
+            QlikAppUsage: snapshot.usage,
+        },
+    )
