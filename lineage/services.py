@@ -21,6 +21,9 @@ from lineage.models import LineageEdge, LineageNode
 from qlik.models import QlikApp, QlikAppScript, QlikDataConnection, QlikDataset, QlikSpace
 
 BATCH_SIZE = 2000
+# Labels are searched by full text, whose tsvector must stay under 1 MB; the whole text of a
+# longer one is still in `data`.
+MAX_LABEL = 100_000
 APPS_PER_PARTITION = 500  # a partition of the spooled graph holds a few MB of contributions
 DATASETS_PER_APP = 50  # a data file is one small node; an app, dozens of contributions
 MAX_PARTITIONS = 256  # open files at once
@@ -145,7 +148,9 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
     Runs in the caller's transaction (the sync's storage transaction), so the graph always
     matches the snapshot beside it. `includes` maps include-file paths to their text.
     Streams: each source is read in chunks, the graph is spooled to disk in partitions and
-    merged and written one partition at a time, so memory does not grow with the project.
+    merged and written one partition at a time, so memory does not grow with the graph; the
+    builder keeps only what names things (an entry per app, connection, space, data file
+    and QRI). Ids of any length are stored: long ones are bounded by `identity.bounded`.
     """
     apps = QlikApp.objects.filter(project=project)
     datasets = QlikDataset.objects.filter(project=project, resourceSubType=DATA_FILE)
@@ -237,7 +242,7 @@ def _node(project: Project, node: dict) -> LineageNode:
         project=project,
         node_id=node["id"],
         type=node["type"],
-        label=node.get("label", ""),
+        label=(node.get("label") or "")[:MAX_LABEL],
         app_id=node.get("app_id"),
         data=node,
     )

@@ -362,3 +362,14 @@ def test_a_new_data_file_or_a_renamed_space_changes_what_the_graph_is_built_from
     resized = lineage_inputs_digest(project=project)
     QlikSpace.objects.filter(project=project).update(spaceName="Finance")
     assert lineage_inputs_digest(project=project) != resized
+
+
+def test_a_label_too_long_for_full_text_search_is_cut_and_kept_whole_in_data(as_system):
+    from lineage.models import LineageNode
+    from lineage.services import MAX_LABEL
+
+    label = " ".join(f"w{n}" for n in range(250_000))  # a tsvector over 1 MB: refused whole
+    project = _project()
+    lineage_graph_replace(project=project, nodes=[{"id": "qri:x", "type": "table", "label": label}], edges=[])
+    node = LineageNode.objects.get(project=project)
+    assert node.label == label[:MAX_LABEL] and node.data["label"] == label
