@@ -134,8 +134,11 @@ class LineageGraphBuilder:
     """Adds a project's apps to a graph, one source at a time.
 
     Call `app()` for every app first (it learns item ids, by which scripts and the lineage
-    API may name an app), then `reload_metadata()` for every app (it learns which QRI is
-    which file or table), then `script()` and `lineage_api()`. Each stage may stream.
+    API may name an app), then `dataset()` for every data file (it learns their QRIs), then
+    `reload_metadata()` for every app (it learns which other QRI is which file or table),
+    then `script()` and `lineage_api()`. Each stage may stream. Connection names, however
+    a source writes them, resolve through `identity.ConnectionNames` (given `connections`
+    and `spaces`, space id → name), which also tells the SQL dialect of each.
     """
 
     def __init__(
