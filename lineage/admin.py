@@ -22,7 +22,11 @@ class LineageNodeAdmin(ReadOnlyModelAdmin):
         if guid := identity.app_guid(term):
             results |= queryset.filter(node_id=identity.app_node_id(guid))
         elif term.lower().startswith("qri:"):  # Qlik's lineage API names nodes by QRI
-            results |= queryset.filter(node_id=identity.qri_node_id(term)) | queryset.filter(data__qri=term)
+            results |= (
+                queryset.filter(node_id=identity.qri_node_id(term))
+                | queryset.filter(data__qri=term)
+                | queryset.filter(data__secure_qri=term)  # a data file, as the lineage API names it
+            )
         return results, may_have_duplicates
 
     @admin.display(description="related")

@@ -1,14 +1,17 @@
-"""Builds one lineage graph from three sources: Qlik's lineage API, reload metadata, scripts.
+"""Builds one lineage graph from three sources: Qlik's lineage API, reload metadata, scripts,
+over the project's listed data connections and data files.
 
 Pure Python over plain data (no ORM), so it is tested without a database and the sync
 feeds it what it stored. Edges point the way data flows (connection → table → app →
 QVD → app); an edge produced by several sources is one edge listing all of them, each
-with its evidence.
+with its evidence. Every data file the catalog lists is a node, read or not.
 
 The graph is written into a sink with `node()` and `edge()`: `LineageGraph` holds it in
 memory; `SpooledLineageGraph` parks every contribution on disk, partitioned by key, and
 merges one partition at a time, so building a project's graph takes memory that does not
-grow with the project.
+grow with its nodes and edges. The builder itself keeps only what names things: the
+connections and spaces, each app's item id and each QRI's node (one short entry per app,
+connection, space, data file and QRI met).
 """
 
 import pickle
@@ -24,6 +27,8 @@ from lineage.script_parser import normalize_lib_path, script_references
 SOURCE_API = "lineage_api"
 SOURCE_RELOAD = "reload_metadata"
 SOURCE_SCRIPT = "script"
+DATA_FILE = "qix-df"  # a dataset's resourceSubType when it is a data file
+RELATION_LENGTH = 32  # lineage_edges.relation; a tenant's relation name is cut, not refused
 MAX_EVIDENCE = 5  # per edge: enough to show why, bounded for apps loading a file 100 times
 
 
@@ -59,8 +64,8 @@ class LineageGraph:
         else:
             for key, value in data.items():
                 node.setdefault(key, value)
-            if node_type == "app" and label:
-                node["label"] = label  # the app's own name beats a reference's spelling
+            if label and (node_type == "app" or "dataset_id" in data):
+                node["label"] = label  # the app's or data file's own name beats a reference's spelling
         return node_id
 
     def edge(self, source: str, target: str, relation: str, origin: str, evidence: dict) -> None:
@@ -129,8 +134,11 @@ class LineageGraphBuilder:
     """Adds a project's apps to a graph, one source at a time.
 
     Call `app()` for every app first (it learns item ids, by which scripts and the lineage
-    API may name an app), then `reload_metadata()` for every app (it learns which QRI is
-    which file or table), then `script()` and `lineage_api()`. Each stage may stream.
+    API may name an app), then `dataset()` for every data file (it learns their QRIs), then
+    `reload_metadata()` for every app (it learns which other QRI is which file or table),
+    then `script()` and `lineage_api()`. Each stage may stream. Connection names, however
+    a source writes them, resolve through `identity.ConnectionNames` (given `connections`
+    and `spaces`, space id → name), which also tells the SQL dialect of each.
     """
 
     def __init__(
@@ -139,32 +147,61 @@ class LineageGraphBuilder:
         *,
         connections: Iterable[Mapping] = (),
         includes: Mapping[str, str] | None = None,
+        spaces: Mapping[str, str] | None = None,
     ):
         self.graph = graph
         self.includes = includes or {}
+        self.names = identity.ConnectionNames(connections, spaces)
         self.item_ids: dict[str, str] = {}
         self.aliases: dict[str, tuple[str, str]] = {}  # QRI → (node id, node type)
         self.fetched: set[str] = set()  # GUIDs (lower case) of apps with a source to read
         self._apps: dict[str, str] = {}  # lower-case GUID → GUID as given
-        for connection in connections:
-            name = connection.get("qName") or ""
-            if not name:
-                continue
+        for connection in self.names.listed:
             node_id = graph.node(
-                identity.connection_node_id(name),
+                connection.node_id,
                 "connection",
-                name,
-                connection_id=connection.get("id", ""),
-                connection_type=connection.get("qType", ""),
+                connection.label,
+                connection_id=connection.connection_id,
+                connection_type=connection.connection_type,
+                space_id=connection.space_id,
+                space_name=connection.space_name,
             )
-            if connection.get("qri"):
-                self.aliases[connection["qri"]] = (node_id, "connection")
+            if connection.qri:
+                self.aliases[connection.qri] = (node_id, "connection")
 
     def app(self, guid: str, name: str = "", item_id: str = "") -> None:
         self._apps[guid.lower()] = guid
         self.graph.node(identity.app_node_id(guid), "app", name or guid, app_id=guid.lower())
         if item_id:
             self.item_ids[item_id.lower()] = guid.lower()
+
+    def dataset(self, dataset: Mapping) -> None:
+        """A data file of the catalog (a `qlik_datasets` row's columns): its file node, named
+        by the path scripts use for it, and its QRIs as aliases of that node. Call after
+        `app()` and before `reload_metadata()`; other datasets are ignored."""
+        file_name = str(dataset.get("technicalName") or dataset.get("name") or "").strip()
+        if dataset.get("resourceSubType") != DATA_FILE or not file_name:
+            return
+        space_id = str(dataset.get("spaceId") or "")
+        space = (self.names.spaces.get(space_id) or space_id) if space_id else ""
+        path = identity.data_file_path(file_name, space=space)
+        updated = dataset.get("updatedAt")
+        node_id = self.graph.node(
+            identity.file_node_id(path),
+            "file",
+            str(dataset.get("name") or file_name),
+            path=path,
+            dataset_id=str(dataset.get("dataset_id") or ""),
+            size=dataset.get("size"),
+            space_id=space_id,
+            updated_at=updated.isoformat() if hasattr(updated, "isoformat") else updated,
+            data_store_type=str(dataset.get("dataStoreType") or ""),
+            qri=str(dataset.get("qri") or ""),
+            secure_qri=str(dataset.get("secureQri") or ""),
+        )
+        for qri in (dataset.get("secureQri"), dataset.get("qri")):
+            if qri:
+                self.aliases[qri] = (node_id, "file")
 
     @property
     def apps_without_source(self) -> list[str]:
@@ -178,12 +215,12 @@ class LineageGraphBuilder:
     def reload_metadata(self, guid: str, metadata: Mapping | None) -> None:
         if metadata and self._known(guid):
             self.fetched.add(guid.lower())
-            _reload_metadata_edges(self.graph, guid, metadata, self.aliases)
+            _reload_metadata_edges(self.graph, guid, metadata, self.aliases, self.names)
 
     def script(self, guid: str, script: str | None) -> None:
         if script and self._known(guid):
             self.fetched.add(guid.lower())
-            _script_edges(self.graph, guid, script, self.includes, self.item_ids)
+            _script_edges(self.graph, guid, script, self.includes, self.item_ids, self.names)
 
     def lineage_api(self, guid: str, lineage_graph: Mapping | None) -> None:
         if lineage_graph and self._known(guid):
@@ -197,15 +234,20 @@ def lineage_graph_build(
     connections: Iterable[Mapping] = (),
     includes: Mapping[str, str] | None = None,
     graph: GraphSink | None = None,
+    spaces: Mapping[str, str] | None = None,
+    datasets: Iterable[Mapping] = (),
 ) -> GraphSink:
     """The project's graph, in `graph` (a new in-memory `LineageGraph` unless given).
-    `connections` are data-connection objects (id, qName, qri)."""
+    `connections` are data-connection objects (id, qName, qri, qType, space); `spaces` maps
+    space ids to names; `datasets` are `qlik_datasets` rows' columns (see `dataset()`)."""
     apps = list(apps)
     builder = LineageGraphBuilder(
-        LineageGraph() if graph is None else graph, connections=connections, includes=includes
+        LineageGraph() if graph is None else graph, connections=connections, includes=includes, spaces=spaces
     )
     for app in apps:
         builder.app(app.guid, app.name, app.item_id)
+    for dataset in datasets:
+        builder.dataset(dataset)
     for app in apps:
         builder.reload_metadata(app.guid, app.reload_metadata)
     for app in apps:
@@ -218,29 +260,27 @@ def lineage_graph_build(
 # --- reload metadata ---------------------------------------------------------------------
 
 
-def _reload_metadata_edges(graph: GraphSink, guid: str, metadata: Mapping, aliases) -> None:
+def _reload_metadata_edges(graph: GraphSink, guid: str, metadata: Mapping, aliases, names) -> None:
     app_node = identity.app_node_id(guid)
     reload_id = metadata.get("reloadId", "")
     for statement in metadata.get("statements") or []:
         if not isinstance(statement, Mapping):
             continue
         kind = str(statement.get("type", "")).lower()
-        connection = statement.get("connection") or ""
-        label = statement.get("label") or ""
+        connection = str(statement.get("connection") or "")
+        connection_id = str(statement.get("connectionId") or "")
+        label = str(statement.get("label") or "")
         evidence = {"statement": f"{statement.get('type', '')} {label}".strip(), "reload": reload_id}
-        connection_node = (
-            graph.node(identity.connection_node_id(connection), "connection", connection)
-            if connection
-            else ""
-        )
+        resolved = names.resolve(connection, connection_id=connection_id) if connection else None
+        connection_node = _connection_node(graph, resolved) if resolved else ""
         if file_node := identity.file_node_id(label):
             graph.node(file_node, "file", normalize_lib_path(label)[6:], path=label)
-            owner = connection_node or _file_connection(graph, label)
+            owner = connection_node or _file_connection(graph, label, names)
             graph.edge(owner, file_node, "contains", SOURCE_RELOAD, evidence)
             node, node_type = file_node, "file"
-        elif connection and label and label.lower() != connection.lower():
+        elif resolved and label and label.lower() != connection.lower():
             node = graph.node(
-                identity.table_node_id(connection, label), "table", label, connection=connection
+                identity.table_node_id(resolved.key, label), "table", label, connection=resolved.label
             )
             graph.edge(connection_node, node, "contains", SOURCE_RELOAD, evidence)
             node_type = "table"
@@ -256,40 +296,45 @@ def _reload_metadata_edges(graph: GraphSink, guid: str, metadata: Mapping, alias
             graph.edge(node, app_node, "loads", SOURCE_RELOAD, evidence)
 
 
-def _file_connection(graph: GraphSink, path: str) -> str:
-    node_id = identity.file_connection_node_id(path)
-    if not node_id:
-        return ""
-    name = normalize_lib_path(path)[6:].split("/", 1)[0]
-    return graph.node(node_id, "connection", name)
+def _connection_node(graph: GraphSink, connection: identity.Connection) -> str:
+    """The node of a connection met in a source (a listed one's details came with the listing)."""
+    return graph.node(connection.node_id, "connection", connection.label)
+
+
+def _file_connection(graph: GraphSink, path: str, names) -> str:
+    connection = names.of_path(path)
+    return _connection_node(graph, connection) if connection else ""
 
 
 # --- scripts -------------------------------------------------------------------------------
 
 
-def _script_edges(graph: GraphSink, guid: str, script: str, includes, item_ids: dict[str, str]) -> None:
+def _script_edges(
+    graph: GraphSink, guid: str, script: str, includes, item_ids: dict[str, str], names
+) -> None:
     app_node = identity.app_node_id(guid)
     internal = {"inline": 0, "autogenerate": 0, "resident": 0}
-    for ref in script_references(script, includes=includes):
+    for ref in script_references(script, includes=includes, dialect_of=names.dialect):
         evidence = {"statement": ref.statement, "line": ref.line}
         if ref.include:
             evidence["include"] = ref.include
         if ref.kind in internal:
             internal[ref.kind] += 1
         elif ref.kind == "connect":
-            graph.node(identity.connection_node_id(ref.connection), "connection", ref.connection)
+            _connection_node(graph, names.resolve(ref.connection))
         elif ref.kind in ("load_file", "store"):
             node = graph.node(identity.file_node_id(ref.path), "file", ref.path, path=ref.path)
-            graph.edge(_file_connection(graph, ref.path), node, "contains", SOURCE_SCRIPT, evidence)
+            graph.edge(_file_connection(graph, ref.path, names), node, "contains", SOURCE_SCRIPT, evidence)
             if ref.kind == "store":
                 graph.edge(app_node, node, "stores", SOURCE_SCRIPT, evidence)
             else:
                 graph.edge(node, app_node, "loads", SOURCE_SCRIPT, evidence)
         elif ref.kind == "load_sql":
-            connection = graph.node(identity.connection_node_id(ref.connection), "connection", ref.connection)
+            resolved = names.resolve(ref.connection)
+            connection = _connection_node(graph, resolved)
             label = ".".join(part for part in ref.table if part)
             table = graph.node(
-                identity.table_node_id(ref.connection, ref.table), "table", label, connection=ref.connection
+                identity.table_node_id(resolved.key, ref.table), "table", label, connection=resolved.label
             )
             graph.edge(connection, table, "contains", SOURCE_SCRIPT, evidence)
             graph.edge(table, app_node, "loads", SOURCE_SCRIPT, evidence)
@@ -350,4 +395,10 @@ def _api_edges(graph: GraphSink, guid: str, lineage_graph: Mapping, aliases, ite
             continue
         (source, _), (target, target_type) = ids[edge["source"]], ids[edge["target"]]
         relation = "loads" if target_type == "app" else str(edge.get("relation") or "flows")
-        graph.edge(source, target, relation.lower(), SOURCE_API, {"statement": f"lineage graph of {guid}"})
+        graph.edge(
+            source,
+            target,
+            relation.lower()[:RELATION_LENGTH],
+            SOURCE_API,
+            {"statement": f"lineage graph of {guid}"},
+        )

@@ -2,13 +2,15 @@
 
 Hand-written because no parser of Qlik's script language exists on PyPI (the open-source
 connectors only read Qlik's own lineage answers); the SQL inside `SQL SELECT` is parsed by
-sqlglot. The parser never raises on a script: what it cannot resolve (a path built at run
+sqlglot, in the dialect of the connection in force when the caller says which one it is
+(BigQuery's backticks, T-SQL's brackets ...), else in the generic, T-SQL and Snowflake
+dialects in turn. The parser never raises on a script: what it cannot resolve (a path built at run
 time, an include it was not given, SQL it cannot read) becomes an `unresolved` reference
 with its line, so nothing a script touches is silently dropped.
 """
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -31,6 +33,46 @@ LOAD_PREFIXES = re.compile(
 LABEL = re.compile(r"^\s*(?:\[[^\]]+\]|\"[^\"]+\"|[\w.$()-]+)\s*:(?!//)\s*")
 VARIABLE = re.compile(r"\$\(([^()=]+?)\)")
 INCLUDE = re.compile(r"(?i)\$\((must_include|include)\s*=\s*([^)]*)\)")
+# Data-connection types (qType, or datasourceID) → sqlglot dialect; keys without "_- ".
+SQL_DIALECTS = {
+    "bigquery": "bigquery",
+    "googlebigquery": "bigquery",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "singlestore": "singlestore",
+    "snowflake": "snowflake",
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "sqlserver": "tsql",
+    "mssql": "tsql",
+    "microsoftsqlserver": "tsql",
+    "azuresql": "tsql",
+    "azuresqldatabase": "tsql",
+    "azuresynapse": "tsql",
+    "synapse": "tsql",
+    "fabric": "fabric",
+    "oracle": "oracle",
+    "redshift": "redshift",
+    "amazonredshift": "redshift",
+    "databricks": "databricks",
+    "spark": "spark",
+    "sparksql": "spark",
+    "hive": "hive",
+    "apachehive": "hive",
+    "impala": "hive",
+    "athena": "athena",
+    "amazonathena": "athena",
+    "presto": "presto",
+    "trino": "trino",
+    "teradata": "teradata",
+    "clickhouse": "clickhouse",
+    "duckdb": "duckdb",
+    "sqlite": "sqlite",
+    "exasol": "exasol",
+    "dremio": "dremio",
+    "doris": "doris",
+    "starrocks": "starrocks",
+}
 FILE_FORMATS = ("qvd", "csv", "txt", "xlsx", "xls", "parquet", "json", "xml", "qvx", "html", "fix", "dif")
 
 
@@ -57,6 +99,7 @@ class _State:
     connection: str = ""
     includes: Mapping[str, str] = field(default_factory=dict)
     depth: int = 0
+    dialect_of: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,10 +108,22 @@ class _Statement:
     line: int
 
 
-def script_references(script: str, *, includes: Mapping[str, str] | None = None) -> list[ScriptReference]:
-    """Everything `script` reads and writes, in order. `includes` maps include paths to text."""
-    state = _State(includes={_include_key(k): v for k, v in (includes or {}).items()})
+def script_references(
+    script: str,
+    *,
+    includes: Mapping[str, str] | None = None,
+    dialect_of: Callable[[str], str | None] | None = None,
+) -> list[ScriptReference]:
+    """Everything `script` reads and writes, in order. `includes` maps include paths to text;
+    `dialect_of` gives the sqlglot dialect of a connection named by LIB CONNECT TO (None
+    when unknown), in which the SQL sent through it is read."""
+    state = _State(includes={_include_key(k): v for k, v in (includes or {}).items()}, dialect_of=dialect_of)
     return list(_references(script, state, include=""))
+
+
+def sql_dialect(connection_type: str) -> str | None:
+    """The sqlglot dialect of a data-connection type (`bigquery`, `sqlserver` ...), or None."""
+    return SQL_DIALECTS.get(re.sub(r"[\s_.-]+", "", (connection_type or "").lower()))
 
 
 def _references(script: str, state: _State, *, include: str) -> Iterator[ScriptReference]:
@@ -321,7 +376,8 @@ def _load_references(ref, body: str) -> Iterator[ScriptReference]:
 
 
 def _sql_references(ref, sql: str, state: _State) -> Iterator[ScriptReference]:
-    tables = _sql_tables(sql)
+    dialect = state.dialect_of(state.connection) if state.dialect_of and state.connection else None
+    tables = _sql_tables(sql, dialect)
     if tables is None:
         yield ref("unresolved", connection=state.connection, name="SQL that sqlglot cannot parse")
         return
@@ -331,10 +387,11 @@ def _sql_references(ref, sql: str, state: _State) -> Iterator[ScriptReference]:
         yield ref("load_sql", connection=state.connection, table=table)
 
 
-def _sql_tables(sql: str) -> list[tuple[str, str, str]] | None:
-    for dialect in (None, "tsql", "snowflake"):
+def _sql_tables(sql: str, dialect: str | None = None) -> list[tuple[str, str, str]] | None:
+    """The tables `sql` reads, parsed in `dialect` first; None when no dialect can read it."""
+    for candidate in dict.fromkeys((dialect, None, "tsql", "snowflake")):
         try:
-            tree = sqlglot.parse_one(sql, read=dialect)
+            tree = sqlglot.parse_one(sql, read=candidate)
         except SqlglotError:
             continue
         if tree is None:

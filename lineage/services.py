@@ -16,17 +16,34 @@ from django.db.models.functions import MD5, Cast, Coalesce, Concat, Lower
 
 from atlas.iterables import batched
 from customers.models import Project
-from lineage.graph import LineageGraphBuilder, SpooledLineageGraph
+from lineage.graph import DATA_FILE, LineageGraphBuilder, SpooledLineageGraph
 from lineage.models import LineageEdge, LineageNode
-from qlik.models import QlikApp, QlikAppScript, QlikDataConnection
+from qlik.models import QlikApp, QlikAppScript, QlikDataConnection, QlikDataset, QlikSpace
 
 BATCH_SIZE = 2000
+# Labels are searched by full text, whose tsvector must stay under 1 MB; the whole text of a
+# longer one is still in `data`.
+MAX_LABEL = 100_000
 APPS_PER_PARTITION = 500  # a partition of the spooled graph holds a few MB of contributions
+DATASETS_PER_APP = 50  # a data file is one small node; an app, dozens of contributions
 MAX_PARTITIONS = 256  # open files at once
 
 
 # The graph also depends on the code that builds it: a new parser rebuilds unchanged inputs.
 BUILDER_MODULES = ("graph.py", "identity.py", "script_parser.py")
+CONNECTION_FIELDS = ("connection_id", "qName", "qri", "qType", "datasourceID", "space")
+DATASET_FIELDS = (
+    "dataset_id",
+    "name",
+    "resourceSubType",
+    "spaceId",
+    "qri",
+    "secureQri",
+    "technicalName",
+    "dataStoreType",
+    "size",
+    "updatedAt",
+)
 
 
 @functools.cache
@@ -39,9 +56,10 @@ def _builder_fingerprint() -> str:
 
 def lineage_inputs_digest(*, project: Project, includes: Mapping[str, str] | None = None) -> str:
     """SHA-256 of everything the project's graph is built from: each app's GUID, name, item
-    id, reload metadata and lineage-API answer, the scripts, the data connections, the
-    include files and the builder's code. Two aggregate queries; one MD5 per row is summed
-    up in the database, so no row comes to Python."""
+    id, reload metadata and lineage-API answer, the scripts, the data files, the data
+    connections and spaces, the include files and the builder's code. One aggregate query
+    per large table; one MD5 per row is summed up in the database, so no app, script or
+    data-file row comes to Python."""
     separator = Value("\x1f")
     app_rows = MD5(
         Concat(
@@ -64,16 +82,37 @@ def lineage_inputs_digest(*, project: Project, includes: Mapping[str, str] | Non
     scripts = QlikAppScript.objects.filter(project=project).aggregate(
         digest=StringAgg(script_rows, delimiter=",", order_by="app_id")
     )
+    dataset_rows = MD5(
+        Concat(
+            *(
+                part
+                for name in DATASET_FIELDS
+                for part in (
+                    Coalesce(Cast(name, TextField()), Value(""), output_field=TextField()),
+                    separator,
+                )
+            ),
+            output_field=TextField(),
+        )
+    )
+    datasets = QlikDataset.objects.filter(project=project).aggregate(
+        digest=StringAgg(dataset_rows, delimiter=",", order_by="dataset_id")
+    )
     connections = list(
         QlikDataConnection.objects.filter(project=project)
         .order_by("connection_id")
-        .values_list("connection_id", "qName", "qri", "qType")
+        .values_list(*CONNECTION_FIELDS)
+    )
+    spaces = list(
+        QlikSpace.objects.filter(project=project).order_by("space_id").values_list("space_id", "spaceName")
     )
     material = [
         _builder_fingerprint(),
         apps["digest"],
         scripts["digest"],
+        datasets["digest"],
         connections,
+        spaces,
         sorted((includes or {}).items()),
     ]
     return hashlib.sha256(json.dumps(material, default=str).encode()).hexdigest()
@@ -102,27 +141,43 @@ def lineage_project_refresh(
 @transaction.atomic
 def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | None = None) -> dict[str, int]:
     """Rebuild the project's graph from what the sync stored: scripts, reload metadata and
-    Qlik's lineage-graph answers kept on each app, and the data connections.
+    Qlik's lineage-graph answers kept on each app, the data connections and spaces (by
+    which scripts name connections and data files) and the data files of the catalog
+    (each a node, read or not, whichever way a source names it).
 
     Runs in the caller's transaction (the sync's storage transaction), so the graph always
     matches the snapshot beside it. `includes` maps include-file paths to their text.
     Streams: each source is read in chunks, the graph is spooled to disk in partitions and
-    merged and written one partition at a time, so memory does not grow with the project.
+    merged and written one partition at a time, so memory does not grow with the graph; the
+    builder keeps only what names things (an entry per app, connection, space, data file
+    and QRI). Ids of any length are stored: long ones are bounded by `identity.bounded`.
     """
     apps = QlikApp.objects.filter(project=project)
-    partitions = min(MAX_PARTITIONS, math.ceil(apps.count() / APPS_PER_PARTITION) or 1)
+    datasets = QlikDataset.objects.filter(project=project, resourceSubType=DATA_FILE)
+    weight = apps.count() + datasets.count() / DATASETS_PER_APP
+    partitions = min(MAX_PARTITIONS, math.ceil(weight / APPS_PER_PARTITION) or 1)
     connections = [
-        {"id": connection_id, "qName": name, "qri": qri, "qType": kind}
-        for connection_id, name, qri, kind in QlikDataConnection.objects.filter(project=project).values_list(
-            "connection_id", "qName", "qri", "qType"
-        )
+        {
+            "id": connection_id,
+            "qName": name,
+            "qri": qri,
+            "qType": kind,
+            "datasourceID": source,
+            "space": space,
+        }
+        for connection_id, name, qri, kind, source, space in QlikDataConnection.objects.filter(
+            project=project
+        ).values_list(*CONNECTION_FIELDS)
     ]
+    spaces = dict(QlikSpace.objects.filter(project=project).values_list("space_id", "spaceName"))
     with tempfile.TemporaryDirectory(prefix="lineage-") as directory:
         spool = SpooledLineageGraph(directory, partitions)
-        builder = LineageGraphBuilder(spool, connections=connections, includes=includes)
+        builder = LineageGraphBuilder(spool, connections=connections, includes=includes, spaces=spaces)
         # Only the JSON keys each stage needs, not the whole stored objects.
         for guid, name, item_id in _stream(apps.values_list("app_id", "appName", "data__item__id")):
             builder.app(guid, name, str(item_id or ""))
+        for dataset in _stream(datasets.values(*DATASET_FIELDS)):
+            builder.dataset(dataset)
         for guid, metadata in _stream(apps.values_list("app_id", "data__reloadMetadata")):
             builder.reload_metadata(guid, metadata)
         # (Not joined to the apps: the builder skips scripts of apps it was not given, and a
@@ -187,7 +242,7 @@ def _node(project: Project, node: dict) -> LineageNode:
         project=project,
         node_id=node["id"],
         type=node["type"],
-        label=node.get("label", ""),
+        label=(node.get("label") or "")[:MAX_LABEL],
         app_id=node.get("app_id"),
         data=node,
     )

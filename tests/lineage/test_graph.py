@@ -163,3 +163,150 @@ def test_a_graph_spooled_in_partitions_merges_exactly_as_one_in_memory(tmp_path,
     assert spooled.edges == in_memory.edges  # sources and evidence merged in the same order
     assert len(sizes) == partitions and (partitions == 1 or max(sizes) < sum(sizes) / 2)
     assert list(tmp_path.iterdir()) == []  # the spool is gone once read
+
+
+SPACES = {"s-fin": "Finance"}
+LISTED = [
+    {"id": "c-dwh", "qName": "DWH", "qri": "qri:db:pg://dwh", "qType": "postgres", "space": "s-fin"},
+    {"id": "c-bq", "qName": "Lake", "qri": "qri:db:bq://lake", "qType": "bigquery", "space": "s-fin"},
+    {"id": "c-qvd", "qName": "QVDs", "qri": "qri:folder://qvds", "qType": "folder", "space": "s-fin"},
+]
+
+
+def test_a_connection_named_with_its_space_by_scripts_and_plainly_by_the_listing_is_one_node():
+    script = (
+        "LIB CONNECT TO 'Finance:DWH';\nSQL SELECT * FROM dwh.orders;\n"
+        "LOAD * FROM [lib://Finance:QVDs/Sales.qvd] (qvd);"
+    )
+    metadata = {
+        "reloadId": "r1",
+        "statements": [{"type": "Load", "connection": "DWH", "connectionId": "c-dwh", "label": "dwh.orders"}],
+    }
+    graph = lineage_graph_build(
+        apps=[AppInput(guid=EXTRACT, script=script, reload_metadata=metadata)],
+        connections=LISTED,
+        spaces=SPACES,
+    )
+    connections = sorted(node for node, data in graph.nodes.items() if data["type"] == "connection")
+    assert connections == ["connection:finance:dwh", "connection:finance:lake", "connection:finance:qvds"]
+    assert graph.nodes["connection:finance:dwh"]["connection_id"] == "c-dwh"
+    assert graph.nodes["connection:finance:dwh"]["space_name"] == "Finance"
+    table = "table:finance:dwh/dwh.orders"
+    assert graph.edges[("connection:finance:dwh", table)]["sources"] == [SOURCE_RELOAD, SOURCE_SCRIPT]
+    assert ("connection:finance:qvds", "file:lib://finance:qvds/sales.qvd") in graph.edges
+
+
+def test_bigquery_sql_through_a_bigquery_connection_becomes_its_tables():
+    script = "LIB CONNECT TO 'Finance:Lake';\nSQL SELECT a FROM `project`.`dataset`.`table`;"
+    graph = lineage_graph_build(
+        apps=[AppInput(guid=EXTRACT, script=script)], connections=LISTED, spaces=SPACES
+    )
+    assert graph.edges[("table:finance:lake/project.dataset.table", f"app:{EXTRACT}")]["relation"] == "loads"
+    assert not [node for node in graph.nodes.values() if node["type"] == "unresolved"]
+
+
+def test_a_lineage_api_qri_is_a_node_id_without_a_second_qri_prefix():
+    table_qri = "qri:db:snowflake://acct#orders"
+    graph = lineage_graph_build(
+        apps=[
+            AppInput(
+                guid=EXTRACT,
+                lineage_graph={
+                    "nodes": {
+                        table_qri: {"label": "ORDERS", "metadata": {"type": "TABLE"}},
+                        f"qri:app:sense://{EXTRACT}": {"label": "Extract", "metadata": {"type": "APP"}},
+                    },
+                    "edges": [
+                        {"source": table_qri, "target": f"qri:app:sense://{EXTRACT}", "relation": "from"}
+                    ],
+                },
+            )
+        ]
+    )
+    assert table_qri in graph.nodes
+    assert not [node for node in graph.nodes if node.startswith("qri:qri:")]
+    assert (table_qri, f"app:{EXTRACT}") in graph.edges
+
+
+SALES_SECURE_QRI = "qri:qdf:space://a1b2c3#d4e5f6"
+
+
+def _sales_dataset(**changes) -> dict:
+    return {
+        "dataset_id": "d" * 24,
+        "name": "Sales_0.qvd",
+        "resourceSubType": "qix-df",
+        "spaceId": "s-fin",
+        "qri": "qdf:qix-datafiles:tenant1:sid@s-fin:Extract/Sales_0.qvd",
+        "secureQri": SALES_SECURE_QRI,
+        "technicalName": "Extract/Sales_0.qvd",
+        "dataStoreType": "qix-datafiles",
+        "size": 123456,
+        "updatedAt": "2026-11-20T08:00:00Z",
+        **changes,
+    }
+
+
+def test_a_data_file_named_by_script_reload_label_and_secure_qri_is_one_node_with_its_name():
+    apps = [
+        AppInput(
+            guid=EXTRACT,
+            script="STORE T INTO [lib://finance:datafiles\\EXTRACT\\sales_0.QVD] (qvd);",
+            reload_metadata={
+                "reloadId": "r1",
+                "statements": [
+                    {
+                        "type": "Store",
+                        "connection": "Finance:DataFiles",
+                        "label": "lib://Finance:DataFiles/Extract/Sales_0.qvd",
+                    }
+                ],
+            },
+        ),
+        AppInput(
+            guid=MODEL,
+            lineage_graph={
+                "nodes": {
+                    SALES_SECURE_QRI: {"label": "Sales_0.qvd", "metadata": {"type": "DATASET"}},
+                    f"qri:app:sense://{MODEL}": {"label": "Model", "metadata": {"type": "APP"}},
+                },
+                "edges": [
+                    {"source": SALES_SECURE_QRI, "target": f"qri:app:sense://{MODEL}", "relation": "from"}
+                ],
+            },
+        ),
+    ]
+    graph = lineage_graph_build(apps=apps, spaces=SPACES, datasets=[_sales_dataset()])
+    (file_id,) = [node for node, data in graph.nodes.items() if data["type"] == "file"]
+    assert file_id == "file:lib://finance:datafiles/extract/sales_0.qvd"
+    assert graph.nodes[file_id]["label"] == "Sales_0.qvd"
+    assert graph.edges[(f"app:{EXTRACT}", file_id)]["sources"] == [SOURCE_RELOAD, SOURCE_SCRIPT]
+    assert graph.edges[(file_id, f"app:{MODEL}")]["sources"] == [SOURCE_API]
+
+
+def test_a_data_file_no_source_mentions_is_a_node_without_edges_carrying_its_size_space_and_update():
+    personal = _sales_dataset(dataset_id="e" * 24, spaceId=None, name="Old.qvd", technicalName="Old.qvd")
+    others = [_sales_dataset(dataset_id="f" * 24, resourceSubType="connection_based_dataset", name="T")]
+    graph = lineage_graph_build(apps=[], spaces=SPACES, datasets=[_sales_dataset(), personal, *others])
+    assert sorted(graph.nodes) == [
+        "file:lib://datafiles/old.qvd",  # a personal space's data file
+        "file:lib://finance:datafiles/extract/sales_0.qvd",
+    ]
+    assert graph.edges == {}
+    node = graph.nodes["file:lib://finance:datafiles/extract/sales_0.qvd"]
+    assert (node["size"], node["space_id"], node["updated_at"], node["dataset_id"]) == (
+        123456,
+        "s-fin",
+        "2026-11-20T08:00:00Z",
+        "d" * 24,
+    )
+
+
+def test_a_relation_name_longer_than_its_column_is_cut_not_refused():
+    source, target = "qri:db:x://a#t", "qri:db:x://a#u"
+    lineage_graph = {
+        "nodes": {source: {"label": "t"}, target: {"label": "u"}},
+        "edges": [{"source": source, "target": target, "relation": "X" * 100}],
+    }
+    graph = lineage_graph_build(apps=[AppInput(guid=EXTRACT, lineage_graph=lineage_graph)])
+    assert graph.edges[(source, target)]["relation"] == "x" * 32

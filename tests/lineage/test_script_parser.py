@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage.script_parser import lib_path_connection, normalize_lib_path, script_references
+from lineage.script_parser import lib_path_connection, normalize_lib_path, script_references, sql_dialect
 
 SCRIPTS = Path(__file__).parent / "scripts"
 
@@ -117,3 +117,50 @@ def test_every_spelling_of_a_lib_path_normalizes_to_one(spelling):
 
 def test_a_path_outside_lib_is_not_normalized():
     assert normalize_lib_path("C:\\data\\x.qvd") == ""
+
+
+BIGQUERY_SCRIPT = """LIB CONNECT TO 'Finance:Lake';
+SQL SELECT a, b FROM `my-project`.`sales`.`orders` o JOIN `my-project.sales.customers` c ON o.c = c.id;
+LIB CONNECT TO 'Legacy';
+SQL SELECT * FROM [dbo].[Invoices];
+"""
+
+
+def test_sql_is_read_in_the_dialect_of_the_connection_in_force():
+    dialects = {"finance:lake": "bigquery"}
+    refs = script_references(BIGQUERY_SCRIPT, dialect_of=lambda name: dialects.get(name.lower()))
+    assert [(r.kind, r.connection, r.table) for r in refs if r.kind != "connect"] == [
+        ("load_sql", "Finance:Lake", ("my-project", "sales", "orders")),
+        ("load_sql", "Finance:Lake", ("my-project", "sales", "customers")),
+        # a connection of unknown type: the dialects tried before still read T-SQL brackets
+        ("load_sql", "Legacy", ("", "dbo", "Invoices")),
+    ]
+
+
+def test_backticked_sql_of_a_connection_of_unknown_type_stays_unresolved_not_guessed():
+    refs = script_references(BIGQUERY_SCRIPT)
+    assert [(r.kind, r.name) for r in refs if r.connection == "Finance:Lake" and r.kind != "connect"] == [
+        ("unresolved", "SQL that sqlglot cannot parse")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("connection_type", "dialect"),
+    [
+        ("bigquery", "bigquery"),
+        ("MySQL", "mysql"),
+        ("snowflake", "snowflake"),
+        ("postgres", "postgres"),
+        ("postgresql", "postgres"),
+        ("sqlserver", "tsql"),
+        ("mssql", "tsql"),
+        ("Microsoft SQL Server", "tsql"),
+        ("oracle", "oracle"),
+        ("redshift", "redshift"),
+        ("databricks", "databricks"),
+        ("folder", None),
+        ("", None),
+    ],
+)
+def test_a_connection_type_names_its_sql_dialect(connection_type, dialect):
+    assert sql_dialect(connection_type) == dialect

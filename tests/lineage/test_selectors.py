@@ -50,7 +50,9 @@ def test_upstream_of_an_app_reaches_connections_tables_and_files_through_every_h
     by_type = {}
     for node in answer.nodes:
         by_type.setdefault(node["type"], set()).add(node["id"])
-    sql = estate.connections[estate._app_profile(0)["connections"][0]]["qName"].lower()
+    connection = estate.connections[estate._app_profile(0)["connections"][0]]
+    space = next(space["name"] for space in estate.spaces if space["id"] == connection["space"])
+    sql = f"{space}:{connection['qName']}".lower()  # a listed connection is named with its space
     assert {_app(estate, 1), _app(estate, 0)} <= by_type["app"]
     assert f"table:{sql}/dwh.calendar" in by_type["table"]
     assert f"connection:{sql}" in by_type["connection"]
