@@ -2,13 +2,22 @@
 
 from django.contrib import admin
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from atlas.admin import ProjectListFilter, ReadOnlyModelAdmin, changelist_url, links_html
 from lineage.identity import ITEM_ID, app_guid
 from lineage.models import LineageEdge, LineageNode
 from lineage.selectors import lineage_app_io
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
+from qlik.models import (
+    QlikApp,
+    QlikAppScript,
+    QlikAppUsage,
+    QlikDataConnection,
+    QlikDataset,
+    QlikSpace,
+    QlikSyncRun,
+)
 
 
 class SpaceListFilter(admin.SimpleListFilter):
@@ -151,6 +160,14 @@ class QlikDataConnectionAdmin(ReadOnlyModelAdmin):
     search_fields = ("qName", "=connection_id", "=qri", "=qID")
 
 
+@admin.register(QlikDataset)
+class QlikDatasetAdmin(ReadOnlyModelAdmin):
+    list_display = ("name", "resourceSubType", "dataStoreType", "size", "spaceId", "project", "updatedAt")
+    list_filter = (ProjectListFilter, "resourceSubType", "dataStoreType")
+    search_fields = ("name", "=dataset_id", "=secureQri", "=qri", "technicalName")
+    search_help_text = "A dataset's name, item id, QRI or secure QRI."
+
+
 @admin.register(QlikAppUsage)
 class QlikAppUsageAdmin(ReadOnlyModelAdmin):
     list_display = (
@@ -195,6 +212,7 @@ class QlikSyncRunAdmin(ReadOnlyModelAdmin):
         "api_calls",
         "calls_per_app",
         "rate_limited",
+        "apps_with_problems",
         "short_error",
     )
     list_filter = (ProjectListFilter, "status", "trigger")
@@ -205,7 +223,42 @@ class QlikSyncRunAdmin(ReadOnlyModelAdmin):
     readonly_fields = ()
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        fields = [field.name for field in self.model._meta.fields]
+        at = fields.index("problems")
+        return [*fields[:at], "problems_summary", "problem_apps", *fields[at:]]
+
+    @admin.display(description="problems met")
+    def problems_summary(self, obj):
+        counts = (obj.problems or {}).get("counts") or []
+        skipped = (obj.problems or {}).get("skipped") or []
+        if not counts and not skipped:
+            return "None: every per-app call answered."
+        lines = [entry["summary"] for entry in counts] + [entry["why"] for entry in skipped]
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in lines)))
+
+    @admin.display(description="apps affected (the first ones met)")
+    def problem_apps(self, obj):
+        apps = (obj.problems or {}).get("apps") or []
+        if not apps:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    entry.get("name") or "(no name)",
+                    entry.get("app_id", ""),
+                    entry.get("reason", ""),
+                    entry.get("status", ""),
+                )
+                for entry in apps
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>App name</th><th>GUID</th><th>Reason</th><th>Status</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
 
     def lookup_allowed(self, lookup, value, request=None):
         # The customer list links to all runs of a customer's projects.

@@ -4,7 +4,7 @@ from datetime import UTC
 
 import django_filters as filters
 
-from qlik.models import QlikApp, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
+from qlik.models import QlikApp, QlikAppUsage, QlikDataConnection, QlikDataset, QlikSpace, QlikSyncRun
 
 
 class UtcDateTimeFilter(filters.IsoDateTimeFilter):
@@ -22,7 +22,8 @@ class AppFilterSet(filters.FilterSet):
         choices=QlikAppUsage.Classification.choices,
         help_text="Usage class",
     )
-    owner = filters.CharFilter(field_name="data__item__ownerId", help_text="Owner user id")
+    owner = filters.CharFilter(field_name="ownerId", help_text="Owner user id")
+    published = filters.BooleanFilter(field_name="published", help_text="true: published apps only")
     name = filters.CharFilter(field_name="appName", lookup_expr="icontains", help_text="Part of the name")
     reloaded_after = UtcDateTimeFilter(field_name="last_reload_at", lookup_expr="gte")
     reloaded_before = UtcDateTimeFilter(field_name="last_reload_at", lookup_expr="lt")
@@ -50,6 +51,18 @@ class DataConnectionFilterSet(filters.FilterSet):
 
     class Meta:
         model = QlikDataConnection
+        fields = []
+
+
+class DatasetFilterSet(filters.FilterSet):
+    space = filters.CharFilter(field_name="spaceId", help_text="Space id")
+    kind = filters.CharFilter(
+        field_name="resourceSubType", help_text="qix-df (data files) or connection_based_dataset"
+    )
+    name = filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Part of the name")
+
+    class Meta:
+        model = QlikDataset
         fields = []
 
 

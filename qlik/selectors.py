@@ -11,7 +11,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Project
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
+from qlik.models import (
+    QlikApp,
+    QlikAppScript,
+    QlikAppUsage,
+    QlikDataConnection,
+    QlikDataset,
+    QlikSpace,
+    QlikSyncRun,
+)
 
 
 def app_list(*, project: Project) -> QuerySet[QlikApp]:
@@ -50,6 +58,24 @@ def last_successful_sync(*, project: Project) -> QlikSyncRun | None:
     return sync_run_list(project=project, status=QlikSyncRun.Status.SUCCEEDED).first()
 
 
+def sync_state(*, project: Project) -> dict:
+    """What the project's data stands on: the last successful sync (its problems, in words)
+    and, when the newest run failed after it, that run and why. Two queries."""
+    latest = sync_run_list(project=project).exclude(status=QlikSyncRun.Status.RUNNING).first()
+    succeeded = (
+        latest
+        if latest and latest.status == QlikSyncRun.Status.SUCCEEDED
+        else last_successful_sync(project=project)
+    )
+    problems = (succeeded.problems or {}) if succeeded else {}
+    return {
+        "succeeded": succeeded,
+        "failed_since": latest if latest and latest.status == QlikSyncRun.Status.FAILED else None,
+        "problem_lines": [entry["summary"] for entry in problems.get("counts") or []]
+        + [entry["why"] for entry in problems.get("skipped") or []],
+    }
+
+
 def last_sync_annotate(*, queryset: QuerySet, project_path: str) -> QuerySet:
     """Annotate `last_sync_status` and `last_sync_at`: the newest run of the row's projects.
 
@@ -69,6 +95,11 @@ def space_list(*, project: Project) -> QuerySet[QlikSpace]:
 
 def data_connection_list(*, project: Project) -> QuerySet[QlikDataConnection]:
     return QlikDataConnection.objects.filter(project=project)
+
+
+def dataset_list(*, project: Project) -> QuerySet[QlikDataset]:
+    """A project's catalog datasets (data files and connection-based ones), by name."""
+    return QlikDataset.objects.filter(project=project).order_by("name", "dataset_id")
 
 
 def usage_list(*, project: Project) -> QuerySet[QlikAppUsage]:
@@ -197,19 +228,20 @@ def _search(queryset: QuerySet, field: str, query: str, limit: int) -> list:
 
 
 def project_search(*, project: Project, query: str, limit: int = 20) -> dict[str, list]:
-    """Apps, spaces, connections and lineage nodes matching `query`, typos forgiven.
+    """Apps, spaces, connections, datasets and lineage nodes matching `query`, typos forgiven.
 
     PostgreSQL full-text search on words plus pg_trgm similarity, both served by GIN
-    indexes; four queries whatever the project's size.
+    indexes; five queries whatever the project's size.
     """
     from lineage.selectors import lineage_node_list  # here: lineage.selectors imports this module
 
     query = query.strip()[:200]
     if not query:
-        return {"apps": [], "spaces": [], "connections": [], "nodes": []}
+        return {"apps": [], "spaces": [], "connections": [], "datasets": [], "nodes": []}
     return {
         "apps": _search(QlikApp.objects.filter(project=project), "appName", query, limit),
         "spaces": _search(space_list(project=project), "spaceName", query, limit),
         "connections": _search(data_connection_list(project=project), "qName", query, limit),
+        "datasets": _search(dataset_list(project=project), "name", query, limit),
         "nodes": _search(lineage_node_list(project=project).exclude(type="app"), "label", query, limit),
     }

@@ -63,6 +63,7 @@ def project_dashboard(request, project_id: int):
     context = {
         "project": project,
         "overview": selectors.project_overview(project=project),
+        "sync": selectors.sync_state(project=project),
         "clean_up": list(selectors.apps_to_clean_up(project=project)[:CLEAN_UP_ROWS]),
         "clean_up_limit": CLEAN_UP_ROWS,
         **_dashboard_tables(project),

@@ -9,7 +9,15 @@ from customers.models import Customer, Project, User, UserCustomerAccess
 from customers.services import access_grant, customer_create, project_create
 from lineage.models import LineageEdge, LineageNode
 from lineage.services import lineage_graph_replace
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
+from qlik.models import (
+    QlikApp,
+    QlikAppScript,
+    QlikAppUsage,
+    QlikDataConnection,
+    QlikDataset,
+    QlikSpace,
+    QlikSyncRun,
+)
 from qlik.services import QlikSnapshot, qlik_snapshot_replace, sync_run_finish, sync_run_start
 
 PROJECT_SCOPED_MODELS = (
@@ -18,6 +26,7 @@ PROJECT_SCOPED_MODELS = (
     QlikDataConnection,
     QlikAppUsage,
     QlikAppScript,
+    QlikDataset,
     LineageNode,
     LineageEdge,
 )
@@ -38,6 +47,16 @@ def snapshot_for(tag: str, apps: int = 1) -> QlikSnapshot:
         data_connections=[{"id": f"conn-{tag}", "qName": f"Conn {tag}", "qType": "folder"}],
         scripts={app_id: f"LOAD * FROM [lib://Files/{tag}.qvd] (qvd);" for app_id in app_ids},
         usage=[{"appId": app_id, "appName": app_id, "usageClassification": "active"} for app_id in app_ids],
+        datasets=[
+            {
+                "id": f"dataset-{tag}",
+                "name": f"{tag}.qvd",
+                "resourceType": "dataset",
+                "resourceSubType": "qix-df",
+                "spaceId": space["id"],
+                "resourceAttributes": {"secureQri": f"qri:qdf:space://{tag}#file", "size": 1024},
+            }
+        ],
     )
 
 

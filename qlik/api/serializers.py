@@ -3,7 +3,15 @@ materialized columns only (qConnectionSecret is never fetched or stored anyway).
 
 from rest_framework import serializers
 
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
+from qlik.models import (
+    QlikApp,
+    QlikAppScript,
+    QlikAppUsage,
+    QlikDataConnection,
+    QlikDataset,
+    QlikSpace,
+    QlikSyncRun,
+)
 
 
 class SpaceSerializer(serializers.ModelSerializer):
@@ -17,7 +25,7 @@ class AppSerializer(serializers.ModelSerializer):
     usage_classification = serializers.CharField(read_only=True, allow_null=True)
     last_viewed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     last_reload_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    owner_id = serializers.SerializerMethodField()
+    owner_id = serializers.CharField(source="ownerId", read_only=True)
 
     class Meta:
         model = QlikApp
@@ -29,6 +37,7 @@ class AppSerializer(serializers.ModelSerializer):
             "status",
             "fileName",
             "owner_id",
+            "published",
             "usage_classification",
             "last_viewed_at",
             "last_reload_at",
@@ -37,10 +46,13 @@ class AppSerializer(serializers.ModelSerializer):
             "rootNodeId",
             "lineageFetched",
             "lineageSuccess",
+            "problems",
         )
 
-    def get_owner_id(self, app) -> str:
-        return (app.data.get("item") or {}).get("ownerId") or ""
+    problems = serializers.SerializerMethodField(help_text="What the last sync could not read of this app")
+
+    def get_problems(self, app) -> list[dict]:
+        return app.data.get("problems") or []
 
 
 class AppDetailSerializer(AppSerializer):
@@ -70,6 +82,34 @@ class DataConnectionSerializer(serializers.ModelSerializer):
             "qConnectStatement",
             "tags",
             "privileges",
+        )
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(source="resourceSubType", read_only=True)
+    space_id = serializers.CharField(source="spaceId", read_only=True, allow_null=True)
+    owner_id = serializers.CharField(source="ownerId", read_only=True)
+    secure_qri = serializers.CharField(source="secureQri", read_only=True)
+    technical_name = serializers.CharField(source="technicalName", read_only=True)
+    data_store_type = serializers.CharField(source="dataStoreType", read_only=True)
+    created_at = serializers.DateTimeField(source="createdAt", read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(source="updatedAt", read_only=True, allow_null=True)
+
+    class Meta:
+        model = QlikDataset
+        fields = (
+            "dataset_id",
+            "name",
+            "kind",
+            "space_id",
+            "owner_id",
+            "qri",
+            "secure_qri",
+            "technical_name",
+            "data_store_type",
+            "size",
+            "created_at",
+            "updated_at",
         )
 
 
@@ -116,8 +156,11 @@ class SyncRunSerializer(serializers.ModelSerializer):
             "rate_limited",
             "retries",
             "bytes_received",
+            "calls_by_endpoint",
             "apps_fetched",
             "apps_carried",
+            "apps_with_problems",
+            "problems",
             "notes",
             "error",
         )

@@ -12,6 +12,7 @@ prefix = r"projects/(?P<project_pk>\d+)"
 router.register(rf"{prefix}/spaces", views.SpaceViewSet, basename="space")
 router.register(rf"{prefix}/apps", views.AppViewSet, basename="app")
 router.register(rf"{prefix}/data-connections", views.DataConnectionViewSet, basename="data-connection")
+router.register(rf"{prefix}/datasets", views.DatasetViewSet, basename="dataset")
 router.register(rf"{prefix}/usage", views.UsageViewSet, basename="usage")
 router.register(rf"{prefix}/scripts", views.ScriptViewSet, basename="script")
 router.register(rf"{prefix}/sync-runs", views.SyncRunViewSet, basename="sync-run")

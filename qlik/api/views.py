@@ -11,7 +11,15 @@ from atlas.api.views import ProjectReadOnlyViewSet, ProjectScopedMixin
 from customers.permissions import customer_user_can_change
 from qlik import filtersets, selectors
 from qlik.api import serializers
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace, QlikSyncRun
+from qlik.models import (
+    QlikApp,
+    QlikAppScript,
+    QlikAppUsage,
+    QlikDataConnection,
+    QlikDataset,
+    QlikSpace,
+    QlikSyncRun,
+)
 from qlik.services import project_sync_enqueue
 
 
@@ -44,6 +52,19 @@ class DataConnectionViewSet(ProjectReadOnlyViewSet):
     serializer_class = serializers.DataConnectionSerializer
     filterset_class = filtersets.DataConnectionFilterSet
     lookup_field = "connection_id"
+
+
+class DatasetPagination(KeysetPagination):
+    ordering = ("name", "dataset_id")
+
+
+class DatasetViewSet(ProjectReadOnlyViewSet):
+    queryset = QlikDataset.objects.none()
+    selector = staticmethod(selectors.dataset_list)
+    serializer_class = serializers.DatasetSerializer
+    filterset_class = filtersets.DatasetFilterSet
+    pagination_class = DatasetPagination
+    lookup_field = "dataset_id"
 
 
 class UsageViewSet(ProjectReadOnlyViewSet):

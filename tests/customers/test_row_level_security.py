@@ -152,8 +152,8 @@ def test_the_isolation_check_catches_a_broken_policy(db):
         )
         cursor.execute(
             'INSERT INTO qlik_apps (project_id, app_id, "appName", status, "fileName", "nodesCount", '
-            '"edgesCount", "rootNodeId", "lineageFetched", "lineageSuccess", data) '
-            "VALUES (%s, 'hidden-app', 'Hidden', '', '', 0, 0, '', false, false, '{}') RETURNING row_id",
+            '"edgesCount", "rootNodeId", "lineageFetched", "lineageSuccess", "ownerId", data) '
+            "VALUES (%s, 'hidden-app', 'Hidden', '', '', 0, 0, '', false, false, '', '{}') RETURNING row_id",
             [cursor.fetchone()[0]],
         )
         hidden_app = cursor.fetchone()[0]

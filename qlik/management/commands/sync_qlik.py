@@ -33,6 +33,9 @@ class Command(TenantCommand):
                 raise CommandError(f"No project {options['project']} visible to {self.actor}.")
         runs = [self._sync(project, options["full"], console) for project in projects]
         console.print(_summary(runs))
+        for run in runs:
+            for line in (run.notes or "").splitlines():
+                console.print(f"{run.project}: {line}", highlight=False, markup=False)
         failed = [run for run in runs if run.status != QlikSyncRun.Status.SUCCEEDED]
         if failed:
             raise CommandError(f"{len(failed)} of {len(runs)} syncs failed.")
@@ -70,6 +73,7 @@ def _summary(runs: list[QlikSyncRun]) -> Table:
         "calls",
         "calls/app",
         "429s",
+        "apps with problems",
         "error",
     ):
         table.add_column(column)
@@ -85,6 +89,7 @@ def _summary(runs: list[QlikSyncRun]) -> Table:
             str(run.api_calls),
             str(run.calls_per_app or "-"),
             str(run.rate_limited),
+            str(run.apps_with_problems),
             run.error[:120],
         )
     return table
