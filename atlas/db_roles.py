@@ -8,7 +8,8 @@ and `manage.py db_setup` runs it on every `make run` / `make test`.
   table has FORCE ROW LEVEL SECURITY, even it sees tenant rows only through an identity.
 - The runtime role (web, API, workers) is NOSUPERUSER NOBYPASSRLS, owns nothing and holds
   SELECT/INSERT/UPDATE/DELETE on the tables, including tables created later (default
-  privileges), and read-only access to `django_migrations`.
+  privileges), read-only access to `django_migrations`, and EXECUTE on the few SECURITY
+  DEFINER functions listed in `RUNTIME_FUNCTIONS`.
 """
 
 from collections.abc import Iterator
@@ -23,6 +24,12 @@ from psycopg import sql
 from atlas import rls
 
 _CONNECTION_KEYS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
+
+# SECURITY DEFINER functions the runtime role may call; their migrations revoke PUBLIC.
+RUNTIME_FUNCTIONS = (
+    "atlas_private.qlik_request_slot(text, integer)",  # qlik migration 0013
+    "atlas_private.qlik_request_hold(text, double precision)",
+)
 
 
 def _owner_settings() -> dict:
@@ -136,3 +143,10 @@ def runtime_privileges_grant(*, dbname: str | None = None) -> None:
             conn.execute(
                 sql.SQL("REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {}").format(runtime_role)
             )
+        for function in RUNTIME_FUNCTIONS:
+            # Granted once the migration that creates the function has run (db_setup grants
+            # again after migrating).
+            if conn.execute("SELECT to_regprocedure(%s)", [function]).fetchone()[0]:
+                conn.execute(
+                    sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(function), runtime_role)
+                )
