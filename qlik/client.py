@@ -182,6 +182,8 @@ class QlikClient:
 
     def close(self) -> None:
         self._http.close()
+        if hasattr(self._budget, "close"):
+            self._budget.close()
 
     def __enter__(self):
         return self

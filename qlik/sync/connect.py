@@ -1,7 +1,10 @@
 """A client for a customer's tenant, with its decrypted key and the key's shared budget."""
 
+import time
+
 from django.conf import settings
 
+from qlik.budget import PostgresRequestBudget
 from qlik.client import ClientOptions, QlikClient, QlikCredentialsRejected
 
 
@@ -17,8 +20,15 @@ def client_options() -> ClientOptions:
 
 
 def qlik_client_for(*, customer) -> QlikClient:
-    """A client with the customer's decrypted key (raises UndecryptableSecret naming it)."""
+    """A client with the customer's decrypted key (raises UndecryptableSecret naming it).
+
+    Its requests draw on the key's budget kept in PostgreSQL, shared with every other
+    client of the same key (a second project's sync, a "test connection", other workers)."""
     api_key = customer.api_key
     if not api_key:
         raise QlikCredentialsRejected(f"{customer} has no Qlik API key: set one on the customer first.")
-    return QlikClient(customer.tenant_url, api_key, options=client_options())
+    options = client_options()
+    budget = PostgresRequestBudget(
+        key=f"{customer.tenant_url}\n{api_key}", per_minute=options.requests_per_minute
+    )
+    return QlikClient(customer.tenant_url, api_key, options=options, budget=budget)

@@ -11,8 +11,9 @@ Two things stop asking an endpoint, both said on the run:
   reload metadata).
 - *Systemic failure*: when `SYSTEMIC_STREAK` per-app calls in a row, or more than half
   of at least `SYSTEMIC_MIN_CALLS` calls, ended unavailable after their retries (5xx,
-  timeouts, 429 for longer than the retry budget), the tenant is down, not an app: the
-  sync fails and the previous snapshot stays.
+  timeouts, 429 for longer than the retry budget) or answered garbage (a proxy's HTML
+  error page), the tenant is down, not an app: the sync fails and the previous snapshot
+  stays. 403 and 404 never count: they say something true about each app.
 """
 
 import threading
@@ -123,7 +124,7 @@ class SyncProblems:
             self.affected.add(app_id)
             if len(self.apps) < self.max_apps_listed:
                 self.apps.append({"app_id": app_id, "name": app_name, **problem, "detail": str(error)[:300]})
-            if status == "unavailable":
+            if status in ("unavailable", "malformed"):
                 self._unavailable += 1
                 self._streak += 1
             else:
@@ -157,8 +158,9 @@ class SyncProblems:
             streak, calls, unavailable = self._streak, self._calls, self._unavailable
         if streak >= SYSTEMIC_STREAK or (calls >= SYSTEMIC_MIN_CALLS and unavailable * 2 > calls):
             raise SyncSystemicFailure(
-                f"The tenant failed {unavailable} of {calls} per-app calls after retries "
-                f"({streak} in a row): it is unavailable, not one app. The previous snapshot is kept."
+                f"The tenant failed {unavailable} of {calls} per-app calls after retries or answered "
+                f"them malformed ({streak} in a row): it is unavailable, not one app. "
+                "The previous snapshot is kept."
             )
 
     def lines(self) -> list[str]:

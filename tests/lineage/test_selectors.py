@@ -60,9 +60,7 @@ def test_upstream_of_an_app_reaches_connections_tables_and_files_through_every_h
     assert by_type["unresolved"]  # the Report's run-time path, kept with its line
 
 
-def test_an_edge_seen_by_script_and_reload_metadata_is_stored_once_with_both(
-    estate_project, system_user
-):
+def test_an_edge_seen_by_script_and_reload_metadata_is_stored_once_with_both(estate_project, system_user):
     project, estate = estate_project
     qvd = f"file:{estate.app_flows(0)[-1]['path'].lower()}"
     with acting_as(system_user):
