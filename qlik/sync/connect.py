@@ -28,7 +28,11 @@ def qlik_client_for(*, customer) -> QlikClient:
     if not api_key:
         raise QlikCredentialsRejected(f"{customer} has no Qlik API key: set one on the customer first.")
     options = client_options()
-    budget = PostgresRequestBudget(
-        key=f"{customer.tenant_url}\n{api_key}", per_minute=options.requests_per_minute
-    )
+    budget = None  # unlimited (QLIK_REQUESTS_PER_MINUTE=0): the client's own, for Retry-After
+    if options.requests_per_minute > 0:
+        budget = PostgresRequestBudget(
+            key=f"{customer.tenant_url}\n{api_key}",
+            per_minute=options.requests_per_minute,
+            sleep=lambda seconds: time.sleep(seconds),  # looked up per pause, as the client does
+        )
     return QlikClient(customer.tenant_url, api_key, options=options, budget=budget)
