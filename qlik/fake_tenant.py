@@ -40,6 +40,7 @@ APP_ATTRIBUTES = (
     "publishTime", "published", "originAppId", "hasSectionAccess", "encrypted", "isDirectQueryMode",
     "usage", "custom", "fileName", "thumbnail",
 )  # fmt: skip
+DATA_FILE_TYPES = {"qvd": "QVD", "csv": "DELIMETED", "xlsx": "EXCEL_OOXML"}  # (sic: Qlik's spelling)
 USER_COUNT = 20  # owners are users 0..19
 FIRST_NAMES = (
     "Ada", "Bruno", "Chiara", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas",
@@ -54,6 +55,16 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _guid(seed: int, *parts) -> str:
     return str(uuid.UUID(hashlib.md5(f"{seed}/{'/'.join(map(str, parts))}".encode()).hexdigest()))  # noqa: S324
+
+
+def _hash43(seed: int, *parts) -> str:
+    """A 43-character URL-safe hash, as in Qlik's secure QRIs."""
+    digest = hashlib.sha256(f"{seed}/{'/'.join(map(str, parts))}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _hex24(seed: int, *parts) -> str:
@@ -317,8 +328,6 @@ class FakeEstate:
             "lastUpdatedAt": _iso(self.today - timedelta(days=u)),
         }
 
-    dataset_count = 0  # datasets listed by /items (none yet)
-
     def users(self) -> list[dict]:
         return [self.user(u) for u in range(USER_COUNT)]
 
@@ -335,29 +344,181 @@ class FakeEstate:
         Apps come in chains of four (n // 4): an Extract reads database tables and stores a
         QVD, a Model loads that QVD and stores its own, a Dashboard binary-loads the Model,
         a Report loads the Model's QVD. Each kind: load_sql, load_file, store, binary.
+        The QVDs live in the DataFiles of the storing app's space (a dataset there); file
+        flows carry the path, the QRI Qlik names the file by and the connection read through.
         """
         role, base = n % 4, n - n % 4
         sql = self.connections[self._app_profile(n)["connections"][0]]
-        files = self._files_connection(n)["qName"]
+        folder = self._files_connection(n)
         table = WORDS[n % len(WORDS)]
         flows: list[dict] = []
         if role == 0:
             flows.append({"kind": "load_sql", "connection": sql, "table": f"dwh.{table.lower()}_{n % 7}"})
             flows.append({"kind": "load_sql", "connection": sql, "table": "dwh.calendar"})
-            flows.append({"kind": "store", "path": f"lib://{files}/Extract/{table}_{n}.qvd"})
+            flows.append({"kind": "store", **self._stored_file(n)})
         elif role == 1:
-            source = f"lib://{files}/Extract/{WORDS[base % len(WORDS)]}_{base}.qvd"
-            flows.append({"kind": "load_file", "path": source, "spelling": f"[{source.lower()[:-3]}QVD]"})
-            flows.append({"kind": "store", "path": f"lib://{files}/Model/{table}_{n}.qvd"})
+            source = self._stored_file(base)
+            flows.append({"kind": "load_file", **source, "spelling": f"[{source['path'].lower()[:-3]}QVD]"})
+            flows.append({"kind": "store", **self._stored_file(n)})
         elif role == 2 and base + 1 < self.app_count:
+            path = f"lib://{folder['qName']}/Targets.xlsx"
             flows.append({"kind": "binary", "app": self.app_guid(base + 1)})
-            flows.append({"kind": "load_file", "path": f"lib://{files}/Targets.xlsx"})
-        elif role == 3 and base + 1 < self.app_count:
-            source = f"lib://{files}/Model/{WORDS[(base + 1) % len(WORDS)]}_{base + 1}.qvd"
             flows.append(
-                {"kind": "load_file", "path": source, "spelling": f"[{source.replace('/', chr(92))}]"}
+                {
+                    "kind": "load_file",
+                    "path": path,
+                    "qri": self._file_qri(path),
+                    "via": (folder["qName"], folder["id"]),
+                }
+            )
+        elif role == 3 and base + 1 < self.app_count:
+            source = self._stored_file(base + 1)
+            flows.append(
+                {"kind": "load_file", **source, "spelling": f"[{source['path'].replace('/', chr(92))}]"}
             )
         return flows
+
+    # --- data files and datasets ----------------------------------------------------------
+
+    def _stored_file(self, m: int) -> dict:
+        """The QVD app m (an Extract or a Model) stores, in the DataFiles of its own space."""
+        profile = self._app_profile(m)
+        space = None if profile["personal"] else self.spaces[profile["space"]]
+        folder = ("Extract", "Model")[m % 4]
+        return self._data_file(space, m % 20, f"{folder}/{WORDS[m % len(WORDS)]}_{m}.qvd")
+
+    def _data_file(self, space: dict | None, owner: int, name: str) -> dict:
+        """A file in a space's DataFiles (or in its owner's personal space when space is None).
+
+        Scripts spell it `lib://<Space name>:DataFiles/<name>` (personal: `lib://DataFiles/<name>`);
+        its dataset's qri is `qdf:qix-datafiles:<tenant>:sid@<space id>:<name>` (personal:
+        `uid@<user id>`) and its secureQri, which the lineage API names it by, is
+        `qri:qdf:space://<hash>#<hash>` (personal: `qri:qdf:user://...`).
+        """
+        if space:
+            scope, where, via = space["id"], f"sid@{space['id']}", f"{space['name']}:DataFiles"
+            secure = f"qri:qdf:space://{_hash43(self.seed, 'space', scope)}"
+        else:
+            scope = _hex24(self.seed, "user", owner)
+            where, via = f"uid@{scope}", "DataFiles"
+            secure = f"qri:qdf:user://{_hash43(self.seed, 'user', scope)}"
+        return {
+            "path": f"lib://{via}/{name}",
+            "name": name,
+            "space": space,
+            "owner": owner,
+            "via": (via, _guid(self.seed, "datafiles", scope)),
+            "qri": f"{secure}#{_hash43(self.seed, 'datafile', scope, name.lower())}",
+            "plain_qri": f"qdf:qix-datafiles:{self.tenant_id}:{where}:{name}",
+        }
+
+    @property
+    def _stored_count(self) -> int:
+        """Datasets the apps store: one per Extract and Model (apps 4c and 4c + 1)."""
+        return 2 * (self.app_count // 4) + min(self.app_count % 4, 2)
+
+    @property
+    def _orphan_count(self) -> int:
+        return max(3, self.app_count // 25)
+
+    def _connection_datasets(self) -> list[int]:
+        """The connections with a connection-based dataset: the first three database ones."""
+        kinds = ("snowflake", "postgres", "sqlserver")
+        return [c for c, conn in enumerate(self.connections) if conn["datasourceID"] in kinds][:3]
+
+    @property
+    def dataset_count(self) -> int:
+        return self._stored_count + self._orphan_count + len(self._connection_datasets())
+
+    def dataset_item(self, d: int) -> dict:
+        """Dataset d of /items?resourceType=dataset, built on demand.
+
+        First the QVDs the apps store (d = 2c: Extract 4c's, d = 2c + 1: Model 4c + 1's), then
+        orphans no script mentions (uploads: QVD, CSV, XLSX), then connection-based datasets.
+        """
+        if d < self._stored_count:
+            m = 4 * (d // 2) + d % 2
+            reloads = self.app_reloads(m)
+            updated = self.today - timedelta(days=600) if not reloads else _parse(reloads[0]["endTime"])
+            return self._file_item(self._stored_file(m), size=(1000 + m) * 64, updated=updated)
+        o = d - self._stored_count
+        if o < self._orphan_count:
+            extension = ("qvd", "csv", "xlsx")[o % 3]
+            space = self.spaces[o % self.space_count]
+            name = f"Uploads/{WORDS[(o * 5) % len(WORDS)]}_{o}.{extension}"
+            updated = self.today - timedelta(days=100 + o % 200)
+            return self._file_item(self._data_file(space, o % 20, name), size=2048 + 512 * o, updated=updated)
+        c = self._connection_datasets()[o - self._orphan_count]
+        return self._connection_item(c)
+
+    def _dataset_base(self, key: str, name: str, space_id, owner: int, created, updated) -> dict:
+        owner_id = _hex24(self.seed, "user", owner)
+        return {
+            "id": _hex24(self.seed, "dataset-item", key),
+            "name": name,
+            "description": "",
+            "resourceId": _hex24(self.seed, "dataset", key),
+            "resourceType": "dataset",
+            "spaceId": space_id,
+            "ownerId": owner_id,
+            "creatorId": owner_id,
+            "updaterId": owner_id,
+            "tenantId": self.tenant_id,
+            "createdAt": _iso(created),
+            "updatedAt": _iso(updated),
+            "resourceCreatedAt": _iso(created),
+            "resourceUpdatedAt": _iso(updated),
+            "resourceReloadEndTime": "",
+            "resourceReloadStatus": "",
+            "resourceSize": {"appFile": 0, "appMemory": 0},
+            "resourceCustomAttributes": None,
+            "meta": {"tags": [], "collections": [], "actions": ["read"]},
+            "itemViews": {},
+        }
+
+    def _file_item(self, file: dict, *, size: int, updated: datetime) -> dict:
+        created = min(updated, self.today - timedelta(days=400))
+        space = file["space"]
+        item = self._dataset_base(
+            file["plain_qri"], file["name"], space["id"] if space else None, file["owner"], created, updated
+        )
+        item["resourceSubType"] = "qix-df"
+        item["resourceAttributes"] = {
+            "appType": "QIX-DF",  # as real tenants answer; the format is in `type`
+            "dataStoreName": "DataFilesStore",
+            "dataStoreType": "qix-datafiles",
+            "qri": file["plain_qri"],
+            "secureQri": file["qri"],
+            "sourceSystemId": f"QIX-DF_{_guid(self.seed, 'datafile', file['plain_qri'])}",
+            "technicalDescription": "",
+            "technicalName": file["name"],
+            "type": DATA_FILE_TYPES[file["name"].rsplit(".", 1)[-1].lower()],
+            "size": size,
+            "version": "2",
+        }
+        return item
+
+    def _connection_item(self, c: int) -> dict:
+        connection = self.connections[c]
+        kind, table = connection["datasourceID"], f"dwh.{WORDS[c % len(WORDS)].lower()}_{c % 7}"
+        created = self.today - timedelta(days=200 + c)
+        item = self._dataset_base(
+            f"{connection['id']}/{table}", table.split(".")[-1], connection["space"], c % 20, created, created
+        )
+        item["resourceSubType"] = "connection_based_dataset"
+        item["resourceAttributes"] = {
+            "appType": "CONNECTION_BASED_DATASET",
+            "dataStoreName": f"{kind}{connection['qri']}",
+            "dataStoreType": kind,
+            "qri": _guid(self.seed, "connection-dataset", c),
+            "secureQri": f"{connection['qri']}#{_hash43(self.seed, 'table', c, table)}",
+            "sourceSystemId": "",
+            "technicalDescription": "",
+            "technicalName": table.replace(".", "'.'"),
+            "type": "CONNECTION_BASED_DATASET",
+            "version": "2",
+        }
+        return item
 
     def app_script_versions(self, n: int) -> dict:
         """The body of GET /apps/{id}/scripts: the script's version list."""
@@ -438,7 +599,7 @@ class FakeEstate:
             if flow["kind"] == "load_sql":
                 qri, label, kind = flow["connection"]["qri"], flow["connection"]["qName"], "DATA_CONNECTION"
             elif flow["kind"] == "load_file":
-                qri, label, kind = self._file_qri(flow["path"]), flow["path"], "DATASET"
+                qri, label, kind = flow["qri"], flow["path"], "DATASET"
             else:
                 continue
             nodes[qri] = {"label": label, "metadata": {"id": qri, "type": kind}}
@@ -508,8 +669,8 @@ class FakeEstate:
             if flow["kind"] == "load_sql":
                 connection, label, qri = flow["connection"], flow["table"], flow["connection"]["qri"]
             elif flow["kind"] in ("load_file", "store"):
-                connection = self._files_connection(n)
-                label, qri = flow["path"], self._file_qri(flow["path"])
+                connection = dict(zip(("qName", "id"), flow["via"], strict=True))
+                label, qri = flow["path"], flow["qri"]
             else:
                 continue
             statements.append(

@@ -1,5 +1,6 @@
 """The fake Qlik tenant over HTTP: what it answers by default and with each switch on."""
 
+import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -270,3 +271,101 @@ def test_requests_are_logged_per_key_and_counted_in_windows(tenant):
     assert (get("key-a"), get("rotated")) == (401, 200)
     with FakeQlikTenant(FakeEstate(apps=1), api_keys=["x", "y"]) as two:
         assert two.api_key == "x" and two.api_keys == ("x", "y")
+
+
+# --- 6. datasets, and the QVDs in the spaces' DataFiles ----------------------------------------
+
+SECURE_QRI = re.compile(r"^qri:qdf:(space|user)://[\w-]{43}#[\w-]{43}$")
+
+
+def _datasets(http: httpx.Client) -> list[dict]:
+    return _all(http, "/api/v1/items", {"resourceType": "dataset", "limit": 100})
+
+
+def test_items_list_datasets_data_files_and_connection_based(tenant, http):
+    estate, datasets = tenant.estate, _datasets(http)
+    assert len(datasets) == estate.dataset_count
+    assert len({d["id"] for d in datasets}) == len(datasets)
+    everything = _all(http, "/api/v1/items", {"limit": 100})
+    assert [i["resourceType"] for i in everything] == ["app"] * 40 + ["dataset"] * len(datasets)
+    assert {i["resourceType"] for i in _apps(http)} == {"app"}
+    files = [d for d in datasets if d["resourceSubType"] == "qix-df"]
+    by_connection = [d for d in datasets if d["resourceSubType"] == "connection_based_dataset"]
+    assert len(files) + len(by_connection) == len(datasets) and by_connection
+    for item in datasets:
+        assert re.fullmatch(r"[0-9a-f]{24}", item["id"]) and re.fullmatch(r"[0-9a-f]{24}", item["resourceId"])
+        assert item["ownerId"] and item["createdAt"] <= item["updatedAt"]
+    for item in files:
+        attributes, where = item["resourceAttributes"], f"sid@{item['spaceId']}"
+        if item["spaceId"] is None:
+            where = f"uid@{item['ownerId']}"
+        assert attributes["qri"] == f"qdf:qix-datafiles:{estate.tenant_id}:{where}:{item['name']}"
+        assert SECURE_QRI.match(attributes["secureQri"])
+        assert attributes["technicalName"] == item["name"]
+        assert attributes["dataStoreType"] == "qix-datafiles" and attributes["appType"] == "QIX-DF"
+        assert attributes["size"] > 0
+        extension = item["name"].rsplit(".", 1)[1]
+        assert attributes["type"] == {"qvd": "QVD", "csv": "DELIMETED", "xlsx": "EXCEL_OOXML"}[extension]
+    assert {f["name"].rsplit(".", 1)[1] for f in files} == {"qvd", "csv", "xlsx"}
+    for item in by_connection:
+        assert item["resourceAttributes"]["secureQri"].startswith("qri:db:")
+        assert item["resourceAttributes"]["dataStoreType"] in ("snowflake", "postgres", "sqlserver")
+
+
+def test_the_qvds_apps_store_are_datasets_in_their_spaces_datafiles_and_lineage_names_them(tenant, http):
+    estate = tenant.estate
+    spaces = {space["id"]: space["name"] for space in estate.spaces}
+    datasets = {(d["spaceId"], d["name"]): d for d in _datasets(http) if d["resourceSubType"] == "qix-df"}
+    by_qri = {d["resourceAttributes"]["secureQri"]: d for d in datasets.values()}
+    newest = {}
+    for reload in _all(http, "/api/v1/reloads", {"limit": 100}):  # newest first
+        newest.setdefault(reload["appId"], reload["id"])
+    scripts, stored, named = "", set(), set()
+    for item in _apps(http):
+        guid, space_id = item["resourceId"], item["spaceId"]
+        prefix = f"lib://{spaces[space_id]}:DataFiles/" if space_id else "lib://DataFiles/"
+        script = http.get(f"/api/v1/apps/{guid}/scripts/current").json()["script"]
+        scripts += script.lower()
+        for path in re.findall(r"STORE Facts INTO \[(.*?)\] \(qvd\);", script):
+            assert path.startswith(prefix)  # in the DataFiles of the app's own space
+            stored.add(datasets[(space_id, path.removeprefix(prefix))]["resourceAttributes"]["secureQri"])
+        if guid not in newest:
+            continue
+        metadata = http.get(f"/api/v1/apps/{guid}/reloads/metadata/{newest[guid]}").json()
+        for statement in metadata["statements"]:
+            if statement["label"].startswith(("lib://DataFiles/", *(f"lib://{s}:" for s in spaces.values()))):
+                dataset = by_qri[statement["qri"]]  # the dataset's secureQri
+                assert statement["label"].endswith(f"DataFiles/{dataset['name']}")
+                assert statement["connection"] == statement["label"][6:].split("/")[0]
+                if statement["type"] == "Store":
+                    assert statement["label"].startswith(prefix)
+        qri = quote(f"qri:app:sense://{guid}", safe="")
+        graph = http.get(f"/api/v1/lineage-graphs/nodes/{qri}").json()["graph"]
+        for node_qri, node in graph["nodes"].items():
+            if node["label"].startswith(("lib://DataFiles/", *(f"lib://{s}:" for s in spaces.values()))):
+                assert node_qri in by_qri, node["label"]  # exactly the dataset's secureQri
+                assert node["label"].endswith(f"DataFiles/{by_qri[node_qri]['name']}")
+                named.add(node_qri)
+    assert len(stored) == 20  # the 10 Extracts' and 10 Models' QVDs
+    assert named and named <= stored  # the QVDs apps load are the ones apps store
+    assert "extract/sales_0.qvd" in scripts
+    orphans = [d for d in datasets.values() if d["name"].lower() not in scripts]
+    assert len(orphans) == estate.dataset_count - 20 - len(estate._connection_datasets())
+    assert len(orphans) >= 3
+
+
+def test_items_of_a_10000_app_estate_are_built_a_page_at_a_time(monkeypatch):
+    estate = FakeEstate(seed=1, apps=10_000)
+    built = []
+    monkeypatch.setattr(estate, "app_item", lambda n, real=estate.app_item: built.append(n) or real(n))
+    monkeypatch.setattr(
+        estate, "dataset_item", lambda d, real=estate.dataset_item: built.append(d) or real(d)
+    )
+    with FakeQlikTenant(estate, api_key=KEY) as big:
+        headers = {"Authorization": f"Bearer {KEY}"}
+        everything = httpx.get(f"{big.url}/api/v1/items", params={"limit": 100}, headers=headers).json()
+        assert everything["meta"]["count"] == 10_000 + estate.dataset_count and len(built) == 100
+        href = everything["links"]["next"]["href"]
+        assert len(httpx.get(f"{big.url}{href}", headers=headers).json()["data"]) == 100
+        datasets = httpx.get(f"{big.url}/api/v1/items?resourceType=dataset&limit=100", headers=headers).json()
+        assert datasets["meta"]["count"] == estate.dataset_count > 5000 and len(built) == 300
