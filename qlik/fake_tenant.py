@@ -1,11 +1,25 @@
 """A fake Qlik Cloud tenant: a real HTTP server speaking the REST API the sync uses.
 
-Deterministic from a seed and a size (spaces, apps, data connections, load scripts with
-LOAD / STORE / SQL statements, reloads with their metadata, item views, audit sheet-view
-events), so tests, the demo and the benchmark see the same estate every time. Switches,
-settable while it runs, reproduce what real tenants do: 429 bursts with `Retry-After`, a
-rate limit per minute, permanent 5xx, slow answers, malformed bodies, vanished and changed
-apps. It records every request, so tests can count calls per endpoint.
+Deterministic from a seed and a size: spaces, users, apps (items whose resourceAttributes
+and GET /apps/{id} agree), data connections, load scripts with LOAD / STORE / SQL
+statements, reloads with their metadata, Qlik's lineage graphs, datasets, item views and
+audit sheet-view events, so tests, the demo and the benchmark see the same estate every
+time. Estates of 10,000 apps stay lazy: objects are built per page asked for.
+
+Apps come in chains Extract → Model → Dashboard / Report. The QVDs they store live in
+the DataFiles of the storing app's space, spelled `lib://<Space name>:DataFiles/<folder>/<file>`
+(personal space: `lib://DataFiles/...`), and each is a dataset in /items (`qix-df`) whose
+`secureQri` is the QRI the lineage API and reload metadata name it by; /items also lists
+orphan data files no script mentions and a few connection-based datasets.
+
+`Switches`, settable while it runs, reproduce what real tenants do: 429 bursts with
+`Retry-After` in seconds or as an HTTP date, a rate limit per minute, permanent 5xx, slow
+answers, malformed bodies, vanished and changed apps, per-app 403 on scripts, reload
+metadata that is not kept (404) or comes wrapped in `data`, apps listed but gone, spaces
+without `links`, missing or empty `itemViews`, connections without `id`, lineage off.
+`Switches.like_a_real_tenant()` turns the realistic ones on together (the command's `--real`).
+It accepts one or several API keys, counts requests per endpoint (`requests`) and logs
+every accepted one with its time and key (`request_log`, `max_requests_in_window`).
 """
 
 import base64
@@ -755,6 +769,7 @@ class FakeQlikTenant:
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._serving = False
 
     @property
     def url(self) -> str:
@@ -767,7 +782,8 @@ class FakeQlikTenant:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread is not None or self._serving:
+            self._server.shutdown()  # waits for serve_forever to return: only when it runs
         self._server.server_close()
 
     def __enter__(self):
@@ -777,6 +793,7 @@ class FakeQlikTenant:
         self.stop()
 
     def serve_forever(self) -> None:
+        self._serving = True
         self._server.serve_forever()
 
     @property

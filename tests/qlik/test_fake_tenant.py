@@ -1,5 +1,6 @@
 """The fake Qlik tenant over HTTP: what it answers by default and with each switch on."""
 
+import io
 import re
 import time
 from datetime import UTC, datetime
@@ -369,3 +370,70 @@ def test_items_of_a_10000_app_estate_are_built_a_page_at_a_time(monkeypatch):
         assert len(httpx.get(f"{big.url}{href}", headers=headers).json()["data"]) == 100
         datasets = httpx.get(f"{big.url}/api/v1/items?resourceType=dataset&limit=100", headers=headers).json()
         assert datasets["meta"]["count"] == estate.dataset_count > 5000 and len(built) == 300
+
+
+# --- 13. the preset ------------------------------------------------------------------------------
+
+
+def test_the_defaults_misbehave_in_nothing():
+    switches = Switches()
+    assert not any(
+        (
+            switches.forbidden_scripts_every,
+            switches.missing_reload_metadata_every,
+            switches.wrapped_reload_metadata,
+            switches.ghost_apps,
+            switches.spaces_without_links,
+            switches.missing_item_views_every,
+            switches.retry_after_http_date,
+            switches.connections_without_id,
+        )
+    )
+    assert switches.reload_metadata_api and switches.lineage_api
+
+
+def test_like_a_real_tenant_turns_the_realistic_failures_on_together(tenant, http):
+    tenant.switches = Switches.like_a_real_tenant()
+    estate = tenant.estate
+    assert "links" not in http.get("/api/v1/spaces").json()
+    items = _apps(http)
+    assert len(items) == 41  # one ghost
+    for n in range(40):
+        guid = estate.app_guid(n)
+        item = next(i for i in items if i["resourceId"] == guid)
+        assert ("itemViews" in item) == ((n + 1) % 9 != 0), n
+        status = http.get(f"/api/v1/apps/{guid}/scripts/current").status_code
+        assert status == (403 if (n + 1) % 10 == 0 else 200), n
+        if estate.app_reloads(n):
+            assert _metadata(http, estate, n).status_code == (404 if (n + 1) % 7 == 0 else 200), n
+    (ghost,) = [i for i in items if i["resourceId"] not in {estate.app_guid(n) for n in range(40)}]
+    assert http.get(f"/api/v1/apps/{ghost['resourceId']}").status_code == 404
+    tenant.switches.rate_limit_burst = 1
+    assert http.get("/api/v1/spaces").headers["Retry-After"].endswith(" GMT")
+    assert Switches.like_a_real_tenant(ghost_apps=0).ghost_apps == 0  # overridable
+
+
+def test_the_command_serves_the_preset_with_real(monkeypatch):
+    from django.core.management import call_command
+
+    served = {}
+
+    def serve(tenant):
+        served["switches"], served["keys"] = tenant.switches, tenant.api_keys
+
+    monkeypatch.setattr(FakeQlikTenant, "serve_forever", serve)
+    call_command("fake_qlik_tenant", "--port", "0", "--apps", "4", "--real", stdout=io.StringIO())
+    assert served["switches"] == Switches.like_a_real_tenant()
+    call_command(
+        "fake_qlik_tenant",
+        "--port",
+        "0",
+        "--apps",
+        "4",
+        "--api-key",
+        "a",
+        "--api-key",
+        "b",
+        stdout=io.StringIO(),
+    )
+    assert served["switches"] == Switches() and served["keys"] == ("a", "b")
