@@ -1,11 +1,25 @@
 """A fake Qlik Cloud tenant: a real HTTP server speaking the REST API the sync uses.
 
-Deterministic from a seed and a size (spaces, apps, data connections, load scripts with
-LOAD / STORE / SQL statements, reloads with their metadata, item views, audit sheet-view
-events), so tests, the demo and the benchmark see the same estate every time. Switches,
-settable while it runs, reproduce what real tenants do: 429 bursts with `Retry-After`, a
-rate limit per minute, permanent 5xx, slow answers, malformed bodies, vanished and changed
-apps. It records every request, so tests can count calls per endpoint.
+Deterministic from a seed and a size: spaces, users, apps (items whose resourceAttributes
+and GET /apps/{id} agree), data connections, load scripts with LOAD / STORE / SQL
+statements, reloads with their metadata, Qlik's lineage graphs, datasets, item views and
+audit sheet-view events, so tests, the demo and the benchmark see the same estate every
+time. Estates of 10,000 apps stay lazy: objects are built per page asked for.
+
+Apps come in chains Extract → Model → Dashboard / Report. The QVDs they store live in
+the DataFiles of the storing app's space, spelled `lib://<Space name>:DataFiles/<folder>/<file>`
+(personal space: `lib://DataFiles/...`), and each is a dataset in /items (`qix-df`) whose
+`secureQri` is the QRI the lineage API and reload metadata name it by; /items also lists
+orphan data files no script mentions and a few connection-based datasets.
+
+`Switches`, settable while it runs, reproduce what real tenants do: 429 bursts with
+`Retry-After` in seconds or as an HTTP date, a rate limit per minute, permanent 5xx, slow
+answers, malformed bodies, vanished and changed apps, per-app 403 on scripts, reload
+metadata that is not kept (404) or comes wrapped in `data`, apps listed but gone, spaces
+without `links`, missing or empty `itemViews`, connections without `id`, lineage off.
+`Switches.like_a_real_tenant()` turns the realistic ones on together (the command's `--real`).
+It accepts one or several API keys, counts requests per endpoint (`requests`) and logs
+every accepted one with its time and key (`request_log`, `max_requests_in_window`).
 """
 
 import base64
@@ -16,8 +30,10 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
@@ -27,6 +43,24 @@ WORDS = (
     "Sales", "Finance", "Stock", "Orders", "Budget", "Churn", "Margin", "Supply", "Payroll",
     "Forecast", "Leads", "Returns", "Pricing", "Claims", "Traffic", "Quality",
 )  # fmt: skip
+# What /items' resourceAttributes and GET /apps/{id}'s attributes carry of an app.
+ITEM_ATTRIBUTES = (
+    "id", "name", "description", "ownerId", "owner", "spaceId", "published", "publishTime",
+    "lastReloadTime", "hasSectionAccess", "isDirectQueryMode", "usage", "createdDate", "modifiedDate",
+    "originAppId", "fileName", "thumbnail",
+)  # fmt: skip
+APP_ATTRIBUTES = (
+    "id", "name", "description", "ownerId", "owner", "createdDate", "modifiedDate", "lastReloadTime",
+    "publishTime", "published", "originAppId", "hasSectionAccess", "encrypted", "isDirectQueryMode",
+    "usage", "custom", "fileName", "thumbnail",
+)  # fmt: skip
+DATA_FILE_TYPES = {"qvd": "QVD", "csv": "DELIMETED", "xlsx": "EXCEL_OOXML"}  # (sic: Qlik's spelling)
+USER_COUNT = 20  # owners are users 0..19
+FIRST_NAMES = (
+    "Ada", "Bruno", "Chiara", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas",
+    "Kemal", "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tamara",
+)  # fmt: skip
+LAST_NAMES = ("Lovelace", "Okafor", "Rossi", "Ivanov", "Garcia", "Haddad", "Berg")
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -35,6 +69,16 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _guid(seed: int, *parts) -> str:
     return str(uuid.UUID(hashlib.md5(f"{seed}/{'/'.join(map(str, parts))}".encode()).hexdigest()))  # noqa: S324
+
+
+def _hash43(seed: int, *parts) -> str:
+    """A 43-character URL-safe hash, as in Qlik's secure QRIs."""
+    digest = hashlib.sha256(f"{seed}/{'/'.join(map(str, parts))}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _hex24(seed: int, *parts) -> str:
@@ -55,6 +99,34 @@ class Switches:
     absolute_next_links: bool = False  # next.href as a full URL instead of a path
     page_size_cap: int = 100  # the server's own maximum page size
     lineage_api: bool = True  # False: /lineage-graphs answers 404, as on tenants with it off
+    # Per-app failures: "every k-th app" is app index n with (n + 1) % k == 0 (0: none).
+    forbidden_scripts_every: int = 0  # those apps' /apps/{id}/scripts[/current] answer 403
+    missing_reload_metadata_every: int = 0  # those apps' /reloads/metadata/{id} answer 404
+    reload_metadata_api: bool = True  # False: /apps/{id}/reloads/metadata/{id} answers 404 for all
+    wrapped_reload_metadata: bool = False  # reload metadata as {"data": [<metadata>]}
+    ghost_apps: int = 0  # extra app items in /items whose /apps/{id}... and lineage answer 404
+    spaces_without_links: bool = False  # /spaces: every space in one page, no `links` key
+    missing_item_views_every: int = 0  # k-th app items lack itemViews, (k-th + 1) have {}
+    retry_after_http_date: bool = False  # 429's Retry-After as an HTTP date, not seconds
+    connections_without_id: bool = False  # /data-connections objects carry qID but no id
+
+    @classmethod
+    def like_a_real_tenant(cls, **overrides) -> "Switches":
+        """The failures a real tenant shows a sync, at realistic rates (for the demo and tests)."""
+        values = {
+            "forbidden_scripts_every": 10,
+            "missing_reload_metadata_every": 7,
+            "ghost_apps": 1,
+            "spaces_without_links": True,
+            "missing_item_views_every": 9,
+            "retry_after_http_date": True,
+        }
+        return cls(**{**values, **overrides})
+
+    @staticmethod
+    def every(k: int, n: int) -> bool:
+        """Whether app index n is one of "every k-th app" (the k-th, 2k-th ... counting from 1)."""
+        return k > 0 and (n + 1) % k == 0
 
 
 class FakeEstate:
@@ -177,11 +249,7 @@ class FakeEstate:
         }
 
     def app_item(self, n: int) -> dict:
-        profile, guid = self._app_profile(n), self.app_guid(n)
-        name = f"{WORDS[(n // 4) % len(WORDS)]} {('Extract', 'Model', 'Dashboard', 'Report')[n % 4]} {n}"
-        reloads = self.app_reloads(n)
-        last = reloads[0] if reloads else None
-        updated = self.touched_apps.get(n, self.today - timedelta(days=profile["updated_days"]))
+        profile, attributes = self._app_profile(n), self._app_attributes(n)
         weeks = [
             {
                 "start": _iso(self.today - timedelta(days=7 * (w + 1))),
@@ -190,26 +258,27 @@ class FakeEstate:
             }
             for w in range(4)
         ]
+        last = self.app_reloads(n)[:1]
         return {
             "id": _hex24(self.seed, "item", n),
-            "name": name,
-            "description": f"{name}, generated by the fake tenant",
-            "resourceId": guid,
+            "name": attributes["name"],
+            "description": attributes["description"],
+            "resourceId": attributes["id"],
             "resourceType": "app",
             "resourceSubType": "",
-            "spaceId": None if profile["personal"] else self.spaces[profile["space"]]["id"],
-            "ownerId": _hex24(self.seed, "user", n % 20),
-            "creatorId": _hex24(self.seed, "user", n % 20),
-            "updaterId": _hex24(self.seed, "user", n % 20),
+            "spaceId": attributes["spaceId"],
+            "ownerId": attributes["ownerId"],
+            "creatorId": attributes["ownerId"],
+            "updaterId": attributes["ownerId"],
             "tenantId": self.tenant_id,
-            "createdAt": _iso(self.today - timedelta(days=500)),
-            "updatedAt": _iso(updated),
-            "resourceCreatedAt": _iso(self.today - timedelta(days=500)),
-            "resourceUpdatedAt": _iso(updated),
-            "resourceReloadEndTime": last["endTime"] if last else None,
-            "resourceReloadStatus": ("failed" if last["status"] == "FAILED" else "ok") if last else "",
+            "createdAt": attributes["createdDate"],
+            "updatedAt": attributes["modifiedDate"],
+            "resourceCreatedAt": attributes["createdDate"],
+            "resourceUpdatedAt": attributes["modifiedDate"],
+            "resourceReloadEndTime": attributes["lastReloadTime"],
+            "resourceReloadStatus": ("failed" if last[0]["status"] == "FAILED" else "ok") if last else "",
             "resourceSize": {"appFile": 1000 + n, "appMemory": 5000 + n},
-            "resourceAttributes": {"id": guid, "name": name, "hasSectionAccess": False},
+            "resourceAttributes": {key: attributes[key] for key in ITEM_ATTRIBUTES},
             "meta": {"tags": [], "collections": [], "actions": ["read"]},
             "itemViews": {
                 "total": profile["views"],
@@ -220,29 +289,61 @@ class FakeEstate:
             },
         }
 
-    def app_attributes(self, n: int) -> dict:
-        item = self.app_item(n)
+    def _app_attributes(self, n: int) -> dict:
+        """App n's attributes: what /items' resourceAttributes and /apps/{id} both say."""
+        profile, guid = self._app_profile(n), self.app_guid(n)
+        name = f"{WORDS[(n // 4) % len(WORDS)]} {('Extract', 'Model', 'Dashboard', 'Report')[n % 4]} {n}"
+        reloads = self.app_reloads(n)
+        created = self.today - timedelta(days=500)
+        updated = self.touched_apps.get(n, self.today - timedelta(days=profile["updated_days"]))
+        space = None if profile["personal"] else self.spaces[profile["space"]]
+        published = bool(space) and space["type"] == "managed"  # only managed spaces hold published apps
+        owner = n % 20
         return {
-            "attributes": {
-                "id": item["resourceId"],
-                "name": item["name"],
-                "description": item["description"],
-                "ownerId": item["ownerId"],
-                "createdDate": item["resourceCreatedAt"],
-                "modifiedDate": item["resourceUpdatedAt"],
-                "lastReloadTime": item["resourceReloadEndTime"],
-                "publishTime": None,
-                "published": False,
-                "originAppId": "",
-                "hasSectionAccess": False,
-                "encrypted": True,
-                "isDirectQueryMode": False,
-                "usage": "ANALYTICS",
-                "custom": {},
-                "fileName": f"{item['resourceId']}.qvf",
-            },
-            "privileges": ["read"],
+            "id": guid,
+            "name": name,
+            "description": f"{name}, generated by the fake tenant",
+            "ownerId": _hex24(self.seed, "user", owner),
+            "owner": self.user(owner)["name"],
+            "spaceId": space["id"] if space else None,
+            "published": published,
+            "publishTime": _iso(created + timedelta(days=30 + n % 30)) if published else None,
+            "lastReloadTime": reloads[0]["endTime"] if reloads else None,
+            "hasSectionAccess": n % 23 == 5,
+            "encrypted": True,
+            "isDirectQueryMode": False,
+            "usage": "ANALYTICS",
+            "createdDate": _iso(created),
+            "modifiedDate": _iso(updated),
+            "originAppId": _guid(self.seed, "origin", n) if published else "",
+            "fileName": f"{guid}.qvf",
+            "thumbnail": "",
+            "custom": {},
         }
+
+    def app_attributes(self, n: int) -> dict:
+        """The body of GET /apps/{id}."""
+        attributes = self._app_attributes(n)
+        return {"attributes": {key: attributes[key] for key in APP_ATTRIBUTES}, "privileges": ["read"]}
+
+    # --- users --------------------------------------------------------------------------
+
+    def user(self, u: int) -> dict:
+        """One of the 20 users the estate's objects name as owners (ids _hex24(seed, "user", u))."""
+        first, last = FIRST_NAMES[u % len(FIRST_NAMES)], LAST_NAMES[u % len(LAST_NAMES)]
+        return {
+            "id": _hex24(self.seed, "user", u),
+            "tenantId": self.tenant_id,
+            "subject": f"auth0|{_hex24(self.seed, 'subject', u)}",
+            "name": f"{first} {last}",
+            "email": f"{first.lower()}.{last.lower()}@example.com",
+            "status": "disabled" if u == 19 else "active",
+            "createdAt": _iso(self.today - timedelta(days=600 - u)),
+            "lastUpdatedAt": _iso(self.today - timedelta(days=u)),
+        }
+
+    def users(self) -> list[dict]:
+        return [self.user(u) for u in range(USER_COUNT)]
 
     def _files_connection(self, n: int) -> dict:
         """The folder connection shared by the four apps of a chain (n // 4)."""
@@ -257,29 +358,223 @@ class FakeEstate:
         Apps come in chains of four (n // 4): an Extract reads database tables and stores a
         QVD, a Model loads that QVD and stores its own, a Dashboard binary-loads the Model,
         a Report loads the Model's QVD. Each kind: load_sql, load_file, store, binary.
+        The QVDs live in the DataFiles of the storing app's space (a dataset there); file
+        flows carry the path, the QRI Qlik names the file by and the connection read through.
         """
         role, base = n % 4, n - n % 4
         sql = self.connections[self._app_profile(n)["connections"][0]]
-        files = self._files_connection(n)["qName"]
+        folder = self._files_connection(n)
         table = WORDS[n % len(WORDS)]
         flows: list[dict] = []
         if role == 0:
             flows.append({"kind": "load_sql", "connection": sql, "table": f"dwh.{table.lower()}_{n % 7}"})
             flows.append({"kind": "load_sql", "connection": sql, "table": "dwh.calendar"})
-            flows.append({"kind": "store", "path": f"lib://{files}/Extract/{table}_{n}.qvd"})
+            flows.append({"kind": "store", **self._stored_file(n)})
         elif role == 1:
-            source = f"lib://{files}/Extract/{WORDS[base % len(WORDS)]}_{base}.qvd"
-            flows.append({"kind": "load_file", "path": source, "spelling": f"[{source.lower()[:-3]}QVD]"})
-            flows.append({"kind": "store", "path": f"lib://{files}/Model/{table}_{n}.qvd"})
+            source = self._stored_file(base)
+            flows.append({"kind": "load_file", **source, "spelling": f"[{source['path'].lower()[:-3]}QVD]"})
+            flows.append({"kind": "store", **self._stored_file(n)})
         elif role == 2 and base + 1 < self.app_count:
+            path = f"lib://{folder['qName']}/Targets.xlsx"
             flows.append({"kind": "binary", "app": self.app_guid(base + 1)})
-            flows.append({"kind": "load_file", "path": f"lib://{files}/Targets.xlsx"})
-        elif role == 3 and base + 1 < self.app_count:
-            source = f"lib://{files}/Model/{WORDS[(base + 1) % len(WORDS)]}_{base + 1}.qvd"
             flows.append(
-                {"kind": "load_file", "path": source, "spelling": f"[{source.replace('/', chr(92))}]"}
+                {
+                    "kind": "load_file",
+                    "path": path,
+                    "qri": self._file_qri(path),
+                    "via": (folder["qName"], folder["id"]),
+                }
+            )
+        elif role == 3 and base + 1 < self.app_count:
+            source = self._stored_file(base + 1)
+            flows.append(
+                {"kind": "load_file", **source, "spelling": f"[{source['path'].replace('/', chr(92))}]"}
             )
         return flows
+
+    # --- data files and datasets ----------------------------------------------------------
+
+    def _stored_file(self, m: int) -> dict:
+        """The QVD app m (an Extract or a Model) stores, in the DataFiles of its own space."""
+        profile = self._app_profile(m)
+        space = None if profile["personal"] else self.spaces[profile["space"]]
+        folder = ("Extract", "Model")[m % 4]
+        return self._data_file(space, m % 20, f"{folder}/{WORDS[m % len(WORDS)]}_{m}.qvd")
+
+    def _data_file(self, space: dict | None, owner: int, name: str) -> dict:
+        """A file in a space's DataFiles (or in its owner's personal space when space is None).
+
+        Scripts spell it `lib://<Space name>:DataFiles/<name>` (personal: `lib://DataFiles/<name>`);
+        its dataset's qri is `qdf:qix-datafiles:<tenant>:sid@<space id>:<name>` (personal:
+        `uid@<user id>`) and its secureQri, which the lineage API names it by, is
+        `qri:qdf:space://<hash>#<hash>` (personal: `qri:qdf:user://...`).
+        """
+        if space:
+            scope, where, via = space["id"], f"sid@{space['id']}", f"{space['name']}:DataFiles"
+            secure = f"qri:qdf:space://{_hash43(self.seed, 'space', scope)}"
+        else:
+            scope = _hex24(self.seed, "user", owner)
+            where, via = f"uid@{scope}", "DataFiles"
+            secure = f"qri:qdf:user://{_hash43(self.seed, 'user', scope)}"
+        return {
+            "path": f"lib://{via}/{name}",
+            "name": name,
+            "space": space,
+            "owner": owner,
+            "via": (via, _guid(self.seed, "datafiles", scope)),
+            "qri": f"{secure}#{_hash43(self.seed, 'datafile', scope, name.lower())}",
+            "plain_qri": f"qdf:qix-datafiles:{self.tenant_id}:{where}:{name}",
+        }
+
+    @property
+    def _stored_count(self) -> int:
+        """Datasets the apps store: one per Extract and Model (apps 4c and 4c + 1)."""
+        return 2 * (self.app_count // 4) + min(self.app_count % 4, 2)
+
+    @property
+    def _orphan_count(self) -> int:
+        return max(3, self.app_count // 25)
+
+    def _connection_datasets(self) -> list[int]:
+        """The connections with a connection-based dataset: the first three database ones."""
+        kinds = ("snowflake", "postgres", "sqlserver")
+        return [c for c, conn in enumerate(self.connections) if conn["datasourceID"] in kinds][:3]
+
+    @property
+    def dataset_count(self) -> int:
+        return self._stored_count + self._orphan_count + len(self._connection_datasets())
+
+    def dataset_item(self, d: int) -> dict:
+        """Dataset d of /items?resourceType=dataset, built on demand.
+
+        First the QVDs the apps store (d = 2c: Extract 4c's, d = 2c + 1: Model 4c + 1's), then
+        orphans no script mentions (uploads: QVD, CSV, XLSX), then connection-based datasets.
+        """
+        if d < self._stored_count:
+            m = 4 * (d // 2) + d % 2
+            reloads = self.app_reloads(m)
+            updated = self.today - timedelta(days=600) if not reloads else _parse(reloads[0]["endTime"])
+            return self._file_item(self._stored_file(m), size=(1000 + m) * 64, updated=updated)
+        o = d - self._stored_count
+        if o < self._orphan_count:
+            extension = ("qvd", "csv", "xlsx")[o % 3]
+            space = self.spaces[o % self.space_count]
+            name = f"Uploads/{WORDS[(o * 5) % len(WORDS)]}_{o}.{extension}"
+            updated = self.today - timedelta(days=100 + o % 200)
+            return self._file_item(self._data_file(space, o % 20, name), size=2048 + 512 * o, updated=updated)
+        c = self._connection_datasets()[o - self._orphan_count]
+        return self._connection_item(c)
+
+    def _dataset_base(self, key: str, name: str, space_id, owner: int, created, updated) -> dict:
+        owner_id = _hex24(self.seed, "user", owner)
+        return {
+            "id": _hex24(self.seed, "dataset-item", key),
+            "name": name,
+            "description": "",
+            "resourceId": _hex24(self.seed, "dataset", key),
+            "resourceType": "dataset",
+            "spaceId": space_id,
+            "ownerId": owner_id,
+            "creatorId": owner_id,
+            "updaterId": owner_id,
+            "tenantId": self.tenant_id,
+            "createdAt": _iso(created),
+            "updatedAt": _iso(updated),
+            "resourceCreatedAt": _iso(created),
+            "resourceUpdatedAt": _iso(updated),
+            "resourceReloadEndTime": "",
+            "resourceReloadStatus": "",
+            "resourceSize": {"appFile": 0, "appMemory": 0},
+            "resourceCustomAttributes": None,
+            "meta": {"tags": [], "collections": [], "actions": ["read"]},
+            "itemViews": {},
+        }
+
+    def _file_item(self, file: dict, *, size: int, updated: datetime) -> dict:
+        created = min(updated, self.today - timedelta(days=400))
+        space = file["space"]
+        item = self._dataset_base(
+            file["plain_qri"], file["name"], space["id"] if space else None, file["owner"], created, updated
+        )
+        item["resourceSubType"] = "qix-df"
+        item["resourceAttributes"] = {
+            "appType": "QIX-DF",  # as real tenants answer; the format is in `type`
+            "dataStoreName": "DataFilesStore",
+            "dataStoreType": "qix-datafiles",
+            "qri": file["plain_qri"],
+            "secureQri": file["qri"],
+            "sourceSystemId": f"QIX-DF_{_guid(self.seed, 'datafile', file['plain_qri'])}",
+            "technicalDescription": "",
+            "technicalName": file["name"],
+            "type": DATA_FILE_TYPES[file["name"].rsplit(".", 1)[-1].lower()],
+            "size": size,
+            "version": "2",
+        }
+        return item
+
+    def _connection_item(self, c: int) -> dict:
+        connection = self.connections[c]
+        kind, table = connection["datasourceID"], f"dwh.{WORDS[c % len(WORDS)].lower()}_{c % 7}"
+        created = self.today - timedelta(days=200 + c)
+        item = self._dataset_base(
+            f"{connection['id']}/{table}", table.split(".")[-1], connection["space"], c % 20, created, created
+        )
+        item["resourceSubType"] = "connection_based_dataset"
+        item["resourceAttributes"] = {
+            "appType": "CONNECTION_BASED_DATASET",
+            "dataStoreName": f"{kind}{connection['qri']}",
+            "dataStoreType": kind,
+            "qri": _guid(self.seed, "connection-dataset", c),
+            "secureQri": f"{connection['qri']}#{_hash43(self.seed, 'table', c, table)}",
+            "sourceSystemId": "",
+            "technicalDescription": "",
+            "technicalName": table.replace(".", "'.'"),
+            "type": "CONNECTION_BASED_DATASET",
+            "version": "2",
+        }
+        return item
+
+    def app_script_versions(self, n: int) -> dict:
+        """The body of GET /apps/{id}/scripts: the script's version list."""
+        modified = self._app_attributes(n)["modifiedDate"]
+        return {
+            "scripts": [
+                {
+                    "scriptId": _hex24(self.seed, "script", n),
+                    "modifiedTime": modified,
+                    "modifierId": _hex24(self.seed, "user", n % 20),
+                    "size": len(self.app_script(n)),
+                    "versionMessage": "",
+                }
+            ]
+        }
+
+    def ghost_item(self, g: int) -> dict:
+        """An app item listed by /items whose app is gone: every /apps/{id}... answers 404."""
+        item = self.app_item(g % self.app_count) if self.app_count else {}
+        guid = _guid(self.seed, "ghost", g)
+        name = f"Deleted App {g}"
+        return {
+            **item,
+            "id": _hex24(self.seed, "ghost-item", g),
+            "name": name,
+            "description": "",
+            "resourceId": guid,
+            "resourceReloadEndTime": None,
+            "resourceReloadStatus": "",
+            "resourceAttributes": {
+                **item.get("resourceAttributes", {}),
+                "id": guid,
+                "name": name,
+                "description": "",
+                "lastReloadTime": None,
+                "published": False,
+                "publishTime": None,
+                "originAppId": "",
+                "fileName": f"{guid}.qvf",
+            },
+            "itemViews": {"total": 0, "unique": 0, "trend": 0.0, "usedBy": 0, "week": []},
+        }
 
     def app_script(self, n: int) -> str:
         lines = [f"// {WORDS[n % len(WORDS)]} app {n}, generated", "SET vYear = 2025;"]
@@ -318,7 +613,7 @@ class FakeEstate:
             if flow["kind"] == "load_sql":
                 qri, label, kind = flow["connection"]["qri"], flow["connection"]["qName"], "DATA_CONNECTION"
             elif flow["kind"] == "load_file":
-                qri, label, kind = self._file_qri(flow["path"]), flow["path"], "DATASET"
+                qri, label, kind = flow["qri"], flow["path"], "DATASET"
             else:
                 continue
             nodes[qri] = {"label": label, "metadata": {"id": qri, "type": kind}}
@@ -378,18 +673,18 @@ class FakeEstate:
         return [self.app_reloads(n)[r] for _, n, r in self._reloads if n not in self.removed_apps]
 
     def reload_metadata(self, n: int, reload_id: str) -> dict | None:
-        for reload in self.app_reloads(n):
-            if reload["id"] == reload_id:
-                break
-        else:
+        """The metadata of app n's reload `reload_id`: kept for the app's newest reload only."""
+        reloads = self.app_reloads(n)
+        if not reloads or reloads[0]["id"] != reload_id:
             return None
+        reload = reloads[0]
         statements = []
         for flow in self.app_flows(n):
             if flow["kind"] == "load_sql":
                 connection, label, qri = flow["connection"], flow["table"], flow["connection"]["qri"]
             elif flow["kind"] in ("load_file", "store"):
-                connection = self._files_connection(n)
-                label, qri = flow["path"], self._file_qri(flow["path"])
+                connection = dict(zip(("qName", "id"), flow["via"], strict=True))
+                label, qri = flow["path"], flow["qri"]
             else:
                 continue
             statements.append(
@@ -453,16 +748,28 @@ def _offset(cursor: str | None) -> int:
 class FakeQlikTenant:
     """Serves a FakeEstate over HTTP on 127.0.0.1; use as a context manager or start/stop."""
 
-    def __init__(self, estate: FakeEstate | None = None, *, api_key: str = "fake-key", port: int = 0):
+    def __init__(
+        self,
+        estate: FakeEstate | None = None,
+        *,
+        api_key: str = "fake-key",
+        api_keys: Iterable[str] | None = None,
+        port: int = 0,
+    ):
         self.estate = estate or FakeEstate()
-        self.api_key = api_key
+        self.api_keys: tuple[str, ...] = tuple(api_keys) if api_keys else (api_key,)
         self.switches = Switches()
         self.requests: Counter[str] = Counter()  # endpoint pattern -> calls
+        # Every accepted request (past the key check and the rate limit), in arrival order:
+        # (time.monotonic(), endpoint pattern, API key).
+        self.request_log: list[tuple[float, str, str]] = []
         self._lock = threading.Lock()
+        self._local = threading.local()
         self._window: deque[float] = deque()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._serving = False
 
     @property
     def url(self) -> str:
@@ -475,7 +782,8 @@ class FakeQlikTenant:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread is not None or self._serving:
+            self._server.shutdown()  # waits for serve_forever to return: only when it runs
         self._server.server_close()
 
     def __enter__(self):
@@ -485,10 +793,31 @@ class FakeQlikTenant:
         self.stop()
 
     def serve_forever(self) -> None:
+        self._serving = True
         self._server.serve_forever()
+
+    @property
+    def api_key(self) -> str:
+        """The first accepted key; setting it makes it the only one (a rotated key)."""
+        return self.api_keys[0]
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        self.api_keys = (value,)
 
     def calls(self) -> int:
         return sum(self.requests.values())
+
+    def max_requests_in_window(self, seconds: float, api_key: str | None = None) -> int:
+        """The most accepted requests (of one key, or of all) within any `seconds`-long window."""
+        with self._lock:
+            times = [t for t, _, key in self.request_log if api_key is None or key == api_key]
+        best, start = 0, 0
+        for end, moment in enumerate(times):  # already in arrival order
+            while moment - times[start] >= seconds:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
 
     # --- request handling ---------------------------------------------------------------
 
@@ -534,6 +863,7 @@ class FakeQlikTenant:
         return False
 
     def answer(self, raw_path: str, authorization: str) -> tuple[int, object, dict]:
+        self._local.key = None
         parts = urlsplit(raw_path)
         path, query = parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()}
         switches = self.switches
@@ -541,13 +871,19 @@ class FakeQlikTenant:
             not switches.slow_paths or any(path.startswith(p) for p in switches.slow_paths)
         ):
             time.sleep(switches.slow_seconds)
-        if authorization != f"Bearer {self.api_key}":
+        key = authorization.removeprefix("Bearer ")
+        if not authorization.startswith("Bearer ") or key not in self.api_keys:
             self._record("401")
             return 401, _errors("HTTP-401", "Unauthorized", "Invalid API key."), {}
         if self._limited():
             self._record("429")
-            headers = {"Retry-After": str(switches.retry_after)}
-            return 429, _errors("HTTP-429", "API rate limit reached."), headers
+            retry_after = str(switches.retry_after)
+            if switches.retry_after_http_date:
+                retry_after = format_datetime(
+                    datetime.now(UTC) + timedelta(seconds=switches.retry_after), usegmt=True
+                )
+            return 429, _errors("HTTP-429", "API rate limit reached."), {"Retry-After": retry_after}
+        self._local.key = key  # from here on the request is accepted: _record logs it
         for prefix, status in switches.fail_paths.items():
             if path.startswith(prefix):
                 self._record(f"{status}")
@@ -558,8 +894,12 @@ class FakeQlikTenant:
         return self._route(path, query)
 
     def _record(self, endpoint: str) -> None:
+        key = getattr(self._local, "key", None)
+        self._local.key = None
         with self._lock:
             self.requests[endpoint] += 1
+            if key is not None:
+                self.request_log.append((time.monotonic(), endpoint, key))
 
     def _page(self, path: str, query: dict, objects, cursor_param: str = "next") -> tuple[int, dict, dict]:
         limit = min(int(query.get("limit", 20)), self.switches.page_size_cap)
@@ -577,7 +917,7 @@ class FakeQlikTenant:
         return 200, {"data": page, "links": links, "meta": {"count": total}}, {}
 
     def _route(self, path: str, query: dict) -> tuple[int, object, dict]:
-        estate = self.estate
+        estate, switches = self.estate, self.switches
         segments = path.strip("/").split("/")
         if segments[:2] != ["api", "v1"] or len(segments) < 3:
             self._record("404")
@@ -590,30 +930,32 @@ class FakeQlikTenant:
                 {"id": _hex24(estate.seed, "user", 0), "name": "API user", "tenantId": estate.tenant_id},
                 {},
             )
+        if resource == "users" and not rest:
+            self._record("users")
+            return self._page(path, query, estate.users())
         if resource == "spaces" and not rest:
             self._record("spaces")
+            if switches.spaces_without_links:
+                return 200, {"data": estate.spaces, "meta": {"count": len(estate.spaces)}}, {}
             return self._page(path, query, estate.spaces)
         if resource == "items" and not rest:
             self._record("items")
-            ids = estate.app_ids()
-            if query.get("resourceType", "app") != "app":
-                ids = []
-            return self._page(
-                path,
-                query,
-                _LazyList(
-                    len(ids), lambda offset, limit: [estate.app_item(n) for n in ids[offset : offset + limit]]
-                ),
-            )
+            return self._page(path, query, self._items(query.get("resourceType")))
         if resource == "data-connections":
             if rest:
                 self._record("data-connections/{id}")  # the single GET carries the secret
                 for n, connection in enumerate(estate.connections):
-                    if connection["id"] == rest[0]:
-                        return 200, {**connection, "qConnectionSecret": estate.connection_secret(n)}, {}
+                    if rest[0] in (connection.get("id"), connection.get("qID")):
+                        body = {**connection, "qConnectionSecret": estate.connection_secret(n)}
+                        if switches.connections_without_id:
+                            body.pop("id", None)
+                        return 200, body, {}
                 return 404, _errors("HTTP-404", "Not found"), {}
             self._record("data-connections")
-            return self._page(path, query, estate.connections, cursor_param="page")
+            connections = estate.connections
+            if switches.connections_without_id:
+                connections = [{k: v for k, v in c.items() if k != "id"} for c in connections]
+            return self._page(path, query, connections, cursor_param="page")
         if resource == "reloads" and not rest:
             self._record("reloads")
             return self._page(path, query, estate.reload_listing())
@@ -626,28 +968,69 @@ class FakeQlikTenant:
         if resource == "lineage-graphs" and rest[:1] == ["nodes"] and len(rest) == 2:
             self._record("lineage-graphs/nodes/{qri}")
             n = estate.app_index(unquote(rest[1]).rsplit("/", 1)[-1])
-            if not self.switches.lineage_api or n is None:
+            if not switches.lineage_api or n is None:
                 return 404, _errors("HTTP-404", "Lineage not found"), {}
             return 200, {"graph": estate.lineage_graph(n)}, {}
         if resource == "apps" and rest:
-            n = estate.app_index(rest[0])
-            if n is None:
-                self._record("apps/{id}")
-                return 404, _errors("HTTP-404", "App not found"), {}
-            if len(rest) == 1:
-                self._record("apps/{id}")
-                return 200, estate.app_attributes(n), {}
-            if rest[1:] == ["scripts", "current"]:
-                self._record("apps/{id}/scripts/current")
-                return 200, {"script": estate.app_script(n), "versionMessage": ""}, {}
-            if rest[1:3] == ["reloads", "metadata"] and len(rest) == 4:
-                self._record("apps/{id}/reloads/metadata/{id}")
-                metadata = estate.reload_metadata(n, rest[3])
-                if metadata is None:
-                    return 404, _errors("HTTP-404", "Reload not found"), {}
-                return 200, metadata, {}
+            return self._app_route(estate.app_index(rest[0]), rest[1:])
         self._record("404")
         return 404, _errors("HTTP-404", "Not found"), {}
+
+    def _app_route(self, n: int | None, rest: list[str]) -> tuple[int, object, dict]:
+        """/apps/{id}/...: `rest` is what follows the id; n is None for an unknown (or ghost) app."""
+        switches = self.switches
+        if n is None:  # every call about an unknown, deleted or ghost app counts as "apps/{id}"
+            self._record("apps/{id}")
+            return 404, _errors("HTTP-404", "App not found"), {}
+        if not rest:
+            self._record("apps/{id}")
+            return 200, self.estate.app_attributes(n), {}
+        if rest in (["scripts"], ["scripts", "current"]):
+            self._record("apps/{id}/" + "/".join(rest))
+            if switches.every(switches.forbidden_scripts_every, n):
+                detail = "The user may list this app but not read its load script."
+                return 403, _errors("HTTP-403", "Forbidden", detail), {}
+            if rest == ["scripts"]:
+                return 200, self.estate.app_script_versions(n), {}
+            return 200, {"script": self.estate.app_script(n), "versionMessage": ""}, {}
+        if rest[:2] == ["reloads", "metadata"] and len(rest) == 3:
+            self._record("apps/{id}/reloads/metadata/{id}")
+            metadata = self.estate.reload_metadata(n, rest[2])
+            if (
+                metadata is None
+                or not switches.reload_metadata_api
+                or switches.every(switches.missing_reload_metadata_every, n)
+            ):
+                return 404, _errors("HTTP-404", "Not found", "Reload metadata not found."), {}
+            return 200, {"data": [metadata]} if switches.wrapped_reload_metadata else metadata, {}
+        self._record("404")
+        return 404, _errors("HTTP-404", "Not found"), {}
+
+    def _items(self, resource_type: str | None) -> "_LazyList":
+        """/items: apps (and ghosts) then datasets, each built only when its page is asked for."""
+        estate, switches = self.estate, self.switches
+        ids = estate.app_ids() if resource_type in (None, "", "app") else []
+        ghosts = switches.ghost_apps if resource_type in (None, "", "app") else 0
+        datasets = estate.dataset_count if resource_type in (None, "", "dataset") else 0
+        apps = len(ids) + ghosts
+
+        def item(i: int) -> dict:
+            if i < len(ids):
+                n = ids[i]
+                item = estate.app_item(n)
+                if switches.every(switches.missing_item_views_every, n):
+                    del item["itemViews"]
+                elif switches.missing_item_views_every and n and n % switches.missing_item_views_every == 0:
+                    item["itemViews"] = {}
+                return item
+            if i < apps:
+                return estate.ghost_item(i - len(ids))
+            return estate.dataset_item(i - apps)
+
+        total = apps + datasets
+        return _LazyList(
+            total, lambda offset, limit: [item(i) for i in range(offset, min(offset + limit, total))]
+        )
 
 
 class _LazyList:
