@@ -2,8 +2,10 @@
 
 Acme Analytics and Globex Retail each point at a fake Qlik Cloud tenant served on
 127.0.0.1 (qlik.fake_tenant, deterministic from a seed), and their projects are filled by
-the real sync, exactly as a customer's tenant would fill them. Users admin / support /
-consultant are created on the embedded database only.
+the real sync, exactly as a customer's tenant would fill them — including what real
+tenants do to a sync (scripts the key may not read, reload metadata not kept, an app gone
+since the listing: `Switches.like_a_real_tenant`), so the demo shows the problems a sync
+records. Users admin / support / consultant are created on the embedded database only.
 """
 
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from atlas.rls import acting_as
 from customers.models import Customer, Project, User
 from customers.permissions import CHANGE_CUSTOMER
 from customers.services import access_grant, customer_create, customer_credentials_set, project_create
-from qlik.fake_tenant import FakeEstate, FakeQlikTenant
+from qlik.fake_tenant import FakeEstate, FakeQlikTenant, Switches
 from qlik.models import QlikSyncRun
 from qlik.services import qlik_project_sync
 
@@ -40,14 +42,16 @@ DEMO_ESTATES = (
 
 def demo_tenants_start(*, base_port: int) -> list[FakeQlikTenant]:
     """Serve each demo estate on base_port + its offset (the URLs stored on the customers)."""
-    return [
-        FakeQlikTenant(
+    tenants = []
+    for estate in DEMO_ESTATES:
+        tenant = FakeQlikTenant(
             FakeEstate(seed=estate.seed, apps=estate.apps),
             api_key=DEMO_API_KEY,
             port=base_port + estate.port_offset,
-        ).start()
-        for estate in DEMO_ESTATES
-    ]
+        )
+        tenant.switches = Switches.like_a_real_tenant()
+        tenants.append(tenant.start())
+    return tenants
 
 
 def _demo_user(username: str, *, is_staff: bool = False, is_superuser: bool = False) -> User:

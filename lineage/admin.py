@@ -21,7 +21,7 @@ class LineageNodeAdmin(ReadOnlyModelAdmin):
         term = search_term.strip()
         if guid := identity.app_guid(term):
             results |= queryset.filter(node_id=identity.app_node_id(guid))
-        elif term.lower().startswith("qri:"):  # Qlik's lineage API names nodes by QRI
+        elif term.lower().startswith(("qri:", "qdf:")):  # QRIs: the lineage API's, a dataset's
             results |= (
                 queryset.filter(node_id=identity.qri_node_id(term))
                 | queryset.filter(data__qri=term)

@@ -46,7 +46,8 @@ def test_upstream_of_an_app_reaches_connections_tables_and_files_through_every_h
     estate_project, system_user
 ):
     project, estate = estate_project
-    answer = _ask(system_user, project, _app(estate, 3), UPSTREAM)
+    # Report ← Model's QVD ← Model ← Extract's QVD ← Extract ← table ← connection: 6 hops.
+    answer = _ask(system_user, project, _app(estate, 3), UPSTREAM, depth=6)
     by_type = {}
     for node in answer.nodes:
         by_type.setdefault(node["type"], set()).add(node["id"])

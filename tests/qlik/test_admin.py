@@ -120,7 +120,8 @@ def test_an_apps_admin_page_lists_its_lineage_sources_and_outputs(admin_client, 
     page = admin_client.get(f"/admin/qlik/qlikapp/{app.pk}/change/").content.decode().lower()
     sources = page.split("(where its data comes from)")[1].split("(what it feeds)")[0]
     outputs = page.split("(what it feeds)")[1]
-    assert estate.app_flows(0)[-1]["path"].lower()[6:] in sources  # the Extract's QVD
+    extract_qvd = estate.app_flows(0)[-1]["path"]  # lib://<Space>:DataFiles/Extract/...qvd
+    assert extract_qvd.split(":DataFiles/", 1)[1].lower() in sources  # named as its dataset
     assert estate.app_item(2)["name"].lower() in outputs  # the Dashboard binary-loads it
 
 

