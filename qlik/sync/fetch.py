@@ -5,9 +5,10 @@ there are); the database transaction opens only for the storage phase.
 
 Per new or changed app the sync asks:
 - its script (`/apps/{id}/scripts/current`), and
-- one source of its lineage facts: the reload metadata of its last reload where it has
-  one (connections, tables and the files it loaded and stored), else Qlik's lineage API
-  (which may be a special, slower rate tier on real tenants);
+- one source of its lineage facts: the reload metadata of its last reload where the
+  reload listing named one (connections, tables and the files it loaded and stored), else
+  Qlik's lineage API (which may be a special, slower rate tier on real tenants) — and
+  neither for an app never reloaded, since lineage is captured by reloads;
 - `/apps/{id}` only where the item lacks an attribute the sync needs (see payloads).
 Unchanged apps (same update and reload times, same last reload) cost nothing beyond the
 listings. A problem with one call is recorded (see problems) and costs only that detail.
@@ -214,7 +215,7 @@ def app_details_fetch(client, item: dict, inputs: AppUsageInputs, problems: Sync
         details.reload_metadata = ask(
             "reload_metadata", lambda: client.reload_metadata(guid, inputs.last_reload_id)
         )
-    elif settings.QLIK_LINEAGE_API and problems.asking("lineage"):
+    elif settings.QLIK_LINEAGE_API and item.get("resourceReloadEndTime") and problems.asking("lineage"):
         details.lineage_graph = ask("lineage", lambda: client.lineage_graph(f"qri:app:sense://{guid}"))
     return details
 

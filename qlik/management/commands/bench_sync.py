@@ -6,6 +6,7 @@ transaction that is rolled back.
 """
 
 import io
+import json
 import subprocess
 import sys
 import time
@@ -15,17 +16,19 @@ from contextlib import contextmanager
 import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from rich.console import Console
 from rich.table import Table
 
 from atlas import db_roles
 from atlas.bench import PeakRss, scratch_project
 from customers.models import User
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikSpace
+from lineage.models import LineageEdge, LineageNode
+from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikDataset, QlikSpace
 from qlik.services import qlik_project_sync
 
 KEY = "bench-fake-key-0123456789"
-TABLES = (QlikSpace, QlikDataConnection, QlikApp, QlikAppScript, QlikAppUsage)
+TABLES = (QlikSpace, QlikDataConnection, QlikDataset, QlikApp, QlikAppScript, QlikAppUsage)
 
 
 class Command(BaseCommand):
@@ -58,9 +61,11 @@ class Command(BaseCommand):
                     raise CommandError(f"Sync of {size} apps failed: {full.error}")
                 results[size] = {"full": full, "wall": wall, "memory": memory.growth_mb}
                 if size == apps:
+                    written_before = self._rows_written()
                     started = time.monotonic()
                     results[size]["resync"] = qlik_project_sync(project=project, actor=system)
                     results[size]["resync_wall"] = time.monotonic() - started
+                    results[size]["resync_rows_written"] = self._rows_written() - written_before
                     results[size]["copy"] = self._copy_baseline(project)
         tier1 = None
         if options["tier1_apps"]:
@@ -94,6 +99,21 @@ class Command(BaseCommand):
         finally:
             process.terminate()
             process.wait()
+
+    def _rows_written(self) -> int:
+        """Rows inserted, updated or deleted in the synced and lineage tables so far, from the
+        statistics collector (this backend's pending counts flushed first)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")
+        time.sleep(1.1)  # the flush happens when the backend goes idle; give it that moment
+        admin = db_roles._conninfo(settings.ATLAS_ADMIN_DATABASE, settings.DATABASES["default"]["NAME"])
+        tables = [model._meta.db_table for model in (*TABLES, LineageNode, LineageEdge)]
+        with psycopg.connect(admin) as conn:
+            return conn.execute(
+                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables "
+                "WHERE relname = ANY(%s)",
+                [tables],
+            ).fetchone()[0]
 
     def _copy_baseline(self, project) -> dict:
         """Rows/s of COPY FROM writing the same rows into the same tables (rolled back)."""
@@ -145,6 +165,10 @@ class Command(BaseCommand):
             ("full sync wall time", f"{big['wall']:.1f} s"),
             ("API calls (full sync)", f"{full.api_calls:,}"),
             ("API calls per app (full sync)", f"{full.api_calls / apps:.2f}"),
+            *(
+                (f"  {endpoint}", f"{calls:,} ({calls / apps:.2f} per app)")
+                for endpoint, calls in sorted(full.calls_by_endpoint.items(), key=lambda entry: -entry[1])
+            ),
             ("rows stored", f"{stored:,}"),
             ("storage phase", f"{full.storage_seconds:.2f} s"),
             ("storage write rate", f"{sync_rate:,.0f} rows/s"),
@@ -152,6 +176,7 @@ class Command(BaseCommand):
             ("write rate ÷ COPY", f"{sync_rate / copy_rate:.2f}"),
             ("unchanged resync wall time", f"{big['resync_wall']:.1f} s"),
             ("API calls per app (unchanged resync)", f"{big['resync'].api_calls / apps:.3f}"),
+            ("rows written by the unchanged resync", f"{big['resync_rows_written']:,}"),
             (f"peak memory growth, {small:,} apps", f"{results[small]['memory']:.0f} MB"),
             (f"peak memory growth, {apps:,} apps", f"{big['memory']:.0f} MB"),
         ]
@@ -168,3 +193,19 @@ class Command(BaseCommand):
         for name, value in rows:
             table.add_row(name, value)
         console.print(table)
+        result = {
+            "apps": apps,
+            "full_sync_seconds": round(big["wall"], 1),
+            "calls_per_app_full": round(full.api_calls / apps, 3),
+            "calls_per_app_unchanged_resync": round(big["resync"].api_calls / apps, 3),
+            "write_rate_vs_copy": round(sync_rate / copy_rate, 3),
+            "storage_seconds": round(full.storage_seconds, 2),
+            "rows_written_unchanged_resync": big["resync_rows_written"],
+            "memory_growth_mb": {
+                str(small): round(results[small]["memory"]),
+                str(apps): round(big["memory"]),
+            },
+        }
+        if tier1:
+            result["tier1_wall_vs_limit"] = round(tier1["wall"] / tier1["limit_seconds"], 2)
+        self.stdout.write("BENCH-RESULT " + json.dumps(result, separators=(",", ":")))
