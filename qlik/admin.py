@@ -17,6 +17,7 @@ from qlik.models import (
     QlikDataset,
     QlikSpace,
     QlikSyncRun,
+    QlikUser,
 )
 
 
@@ -166,6 +167,13 @@ class QlikDatasetAdmin(ReadOnlyModelAdmin):
     list_filter = (ProjectListFilter, "resourceSubType", "dataStoreType")
     search_fields = ("name", "=dataset_id", "=secureQri", "=qri", "technicalName")
     search_help_text = "A dataset's name, item id, QRI or secure QRI."
+
+
+@admin.register(QlikUser)
+class QlikUserAdmin(ReadOnlyModelAdmin):
+    list_display = ("name", "email", "status", "user_id", "project")
+    list_filter = (ProjectListFilter, "status")
+    search_fields = ("name", "email", "=user_id")
 
 
 @admin.register(QlikAppUsage)

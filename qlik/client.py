@@ -40,6 +40,7 @@ DEFAULT_PATHS = {
     "reloads": "/api/v1/reloads",
     "audits": "/api/v1/audits",
     "users_me": "/api/v1/users/me",
+    "users": "/api/v1/users",
     "lineage_graphs": "/api/v1/lineage-graphs/nodes",
 }
 SHEET_VIEW_EVENT = "com.qlik.v1.analytics.analytics-app-client.sheet-view.opened"
@@ -324,6 +325,10 @@ class QlikClient:
 
     def app_items(self) -> Iterator[list[dict]]:
         return self.paginate(self._path("items"), {"resourceType": "app"})
+
+    def users(self) -> Iterator[list[dict]]:
+        """The tenant's users (ids, names): how owners get their names."""
+        return self.paginate(self._path("users"))
 
     def dataset_items(self) -> Iterator[list[dict]]:
         """The catalog's datasets: data files (QVD, CSV, XLSX ...) and connection-based ones."""

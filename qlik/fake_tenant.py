@@ -92,7 +92,8 @@ class Switches:
     rate_limit_burst: int = 0  # the next N requests answer 429
     retry_after: int = 1  # seconds, in the 429's Retry-After
     requests_per_minute: int = 0  # 0: unlimited; else a sliding-window limit (Tier 1: 1000)
-    fail_paths: dict[str, int] = field(default_factory=dict)  # path prefix -> HTTP status
+    # path prefix -> HTTP status; a prefix ending in "$" matches that path exactly
+    fail_paths: dict[str, int] = field(default_factory=dict)
     malformed_paths: set[str] = field(default_factory=set)  # path prefix -> non-JSON body
     slow_seconds: float = 0.0  # delay before each answer
     slow_paths: set[str] = field(default_factory=set)  # only these prefixes (empty: all)
@@ -885,7 +886,7 @@ class FakeQlikTenant:
             return 429, _errors("HTTP-429", "API rate limit reached."), {"Retry-After": retry_after}
         self._local.key = key  # from here on the request is accepted: _record logs it
         for prefix, status in switches.fail_paths.items():
-            if path.startswith(prefix):
+            if path == prefix[:-1] if prefix.endswith("$") else path.startswith(prefix):
                 self._record(f"{status}")
                 return status, _errors(f"HTTP-{status}", "Internal error", "The fake tenant fails here."), {}
         if any(path.startswith(prefix) for prefix in switches.malformed_paths):

@@ -222,6 +222,25 @@ class QlikDataset(ProjectScopedModel):
         return self.name or self.dataset_id
 
 
+class QlikUser(ProjectScopedModel):
+    """A user of the tenant, from its users listing: how owners are shown by name."""
+
+    user_id = models.CharField(max_length=64)
+    name = models.TextField(db_column="name", blank=True)
+    email = models.TextField(db_column="email", blank=True)
+    status = models.CharField(db_column="status", max_length=32, blank=True)
+
+    class Meta:
+        db_table = "qlik_users"
+        verbose_name = "Qlik user"
+        constraints = [
+            models.UniqueConstraint(fields=("project", "user_id"), name="qlik_users_project_user_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.user_id
+
+
 class QlikSyncRun(models.Model):
     """One sync or import of a project: who, when, how it ended and what it cost."""
 

@@ -19,6 +19,7 @@ from qlik.models import (
     QlikDataset,
     QlikSpace,
     QlikSyncRun,
+    QlikUser,
 )
 
 
@@ -28,7 +29,8 @@ def app_list(*, project: Project) -> QuerySet[QlikApp]:
     Apps join spaces on `spaceId` (materialized), falling back to the legacy `space_id`
     columns of older rows (correlated subqueries: `spaceId` is not unique, so no relation);
     usage and scripts join on `(project_id, app_id)` — usage as a LEFT JOIN through the
-    `QlikApp.usage` relation, scripts as an EXISTS. One statement whatever the row count.
+    `QlikApp.usage` relation, scripts as an EXISTS; the owner's name from the tenant's users
+    listing. One statement whatever the row count.
     """
     same_project = {"project_id": OuterRef("project_id")}
     same_app = {**same_project, "app_id": OuterRef("app_id")}
@@ -44,6 +46,9 @@ def app_list(*, project: Project) -> QuerySet[QlikApp]:
             last_viewed_at=F("usage__usageLastViewedAt"),
             last_reload_at=F("usage__usageLastReloadAt"),
             has_script=Exists(QlikAppScript.objects.filter(**same_app)),
+            owner_name=Subquery(
+                QlikUser.objects.filter(**same_project, user_id=OuterRef("ownerId")).values("name")[:1]
+            ),
         )
         .order_by("appName", "app_id")
     )

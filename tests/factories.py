@@ -17,6 +17,7 @@ from qlik.models import (
     QlikDataset,
     QlikSpace,
     QlikSyncRun,
+    QlikUser,
 )
 from qlik.services import QlikSnapshot, qlik_snapshot_replace, sync_run_finish, sync_run_start
 
@@ -27,6 +28,7 @@ PROJECT_SCOPED_MODELS = (
     QlikAppUsage,
     QlikAppScript,
     QlikDataset,
+    QlikUser,
     LineageNode,
     LineageEdge,
 )
@@ -47,6 +49,7 @@ def snapshot_for(tag: str, apps: int = 1) -> QlikSnapshot:
         data_connections=[{"id": f"conn-{tag}", "qName": f"Conn {tag}", "qType": "folder"}],
         scripts={app_id: f"LOAD * FROM [lib://Files/{tag}.qvd] (qvd);" for app_id in app_ids},
         usage=[{"appId": app_id, "appName": app_id, "usageClassification": "active"} for app_id in app_ids],
+        users=[{"id": f"user-{tag}", "name": f"Owner {tag}", "email": f"owner@{tag}.example.com"}],
         datasets=[
             {
                 "id": f"dataset-{tag}",

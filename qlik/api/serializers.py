@@ -26,6 +26,7 @@ class AppSerializer(serializers.ModelSerializer):
     last_viewed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     last_reload_at = serializers.DateTimeField(read_only=True, allow_null=True)
     owner_id = serializers.CharField(source="ownerId", read_only=True)
+    owner_name = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = QlikApp
@@ -37,6 +38,7 @@ class AppSerializer(serializers.ModelSerializer):
             "status",
             "fileName",
             "owner_id",
+            "owner_name",
             "published",
             "usage_classification",
             "last_viewed_at",

@@ -114,6 +114,21 @@ def datasets_spool(client, spool: Spool, progress: Progress) -> None:
     listing_spool(pages, spool, "datasets", progress, "datasets", "/items answered a dataset")
 
 
+def users_spool(client, spool: Spool, fetch: "Fetch", progress: Progress) -> None:
+    """The tenant's users, for owners' names. Listing users takes a right many keys lack:
+    a 403 is noted (owners then show by id), never a failed sync."""
+    if not hasattr(client, "users"):  # an offline import without users
+        return
+    try:
+        listing_spool(client.users(), spool, "users", progress, "users", "/users answered a user")
+    except QlikCredentialsRejected:
+        raise
+    except QlikError as exc:
+        if exc.status not in (403, 404):
+            raise
+        fetch.notes.append(f"Owners shown by id: the key may not list users ({exc.status} on /users).")
+
+
 def _when_text(value) -> str:
     return value if isinstance(value, str) else ""
 

@@ -9,7 +9,15 @@ the item has it, then from the attributes, so an app listed with only
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Project
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikDataset, QlikSpace
+from qlik.models import (
+    QlikApp,
+    QlikAppScript,
+    QlikAppUsage,
+    QlikDataConnection,
+    QlikDataset,
+    QlikSpace,
+    QlikUser,
+)
 
 # Never stored, even if a payload carries it (only the single-connection GET does).
 CONNECTION_SECRET_KEYS = frozenset({"qConnectionSecret", "qPassword"})
@@ -70,6 +78,17 @@ def space_row(project: Project, obj: dict) -> QlikSpace:
         createdAt=_when(obj.get("createdAt")),
         updatedAt=_when(obj.get("updatedAt")),
         data=obj,
+    )
+
+
+def user_row(project: Project, obj: dict) -> QlikUser:
+    return QlikUser(
+        project=project,
+        user_id=obj["id"],
+        name=_text(obj.get("name")),
+        email=_text(obj.get("email")),
+        status=_text(obj.get("status")),
+        data={key: obj.get(key) for key in ("id", "name", "email", "status", "subject") if key in obj},
     )
 
 

@@ -27,6 +27,7 @@ from qlik.models import (
     QlikDataset,
     QlikSpace,
     QlikSyncRun,
+    QlikUser,
 )
 from qlik.selectors import last_successful_sync
 from qlik.sync import fetch as fetching
@@ -69,6 +70,7 @@ def _listings(client, spool: Spool, fetch: Fetch, progress: Progress, since: str
             raise
         except QlikError as exc:
             raise _listing_failure(exc, what) from exc
+    fetching.users_spool(client, spool, fetch, progress)
     fetching.audits_collect(client, fetch, since, now, progress)
 
 
@@ -214,6 +216,7 @@ def qlik_project_sync(
                         QlikSpace: spool.read("spaces"),
                         QlikDataConnection: spool.read("connections"),
                         QlikDataset: spool.read("datasets"),
+                        QlikUser: spool.read("users"),
                         QlikApp: spool.read("apps"),
                         QlikAppScript: spool.read("scripts"),
                         QlikAppUsage: spool.read("usage"),

@@ -13,7 +13,15 @@ from django.db import models, transaction
 
 from atlas.iterables import batched
 from customers.models import Project
-from qlik.models import QlikApp, QlikAppScript, QlikAppUsage, QlikDataConnection, QlikDataset, QlikSpace
+from qlik.models import (
+    QlikApp,
+    QlikAppScript,
+    QlikAppUsage,
+    QlikDataConnection,
+    QlikDataset,
+    QlikSpace,
+    QlikUser,
+)
 from qlik.sync import payloads
 
 BATCH_SIZE = 1000
@@ -29,6 +37,7 @@ class QlikSnapshot:
     scripts: dict[str, str] = field(default_factory=dict)  # app GUID -> current script
     usage: list[dict] = field(default_factory=list)  # usage aggregates (see QlikAppUsage)
     datasets: list[dict] = field(default_factory=list)  # /items?resourceType=dataset objects
+    users: list[dict] = field(default_factory=list)  # /users objects
 
 
 # model -> (key field, builder from an API-shaped object, key of such an object)
@@ -37,6 +46,7 @@ STORAGE = {
     QlikApp: ("app_id", payloads.app_row, lambda obj: obj["item"]["resourceId"]),
     QlikDataConnection: ("connection_id", payloads.data_connection_row, payloads.connection_id),
     QlikDataset: ("dataset_id", payloads.dataset_row, lambda obj: obj["id"]),
+    QlikUser: ("user_id", payloads.user_row, lambda obj: obj["id"]),
     QlikAppScript: ("app_id", payloads.script_row, lambda obj: obj["appId"]),
     QlikAppUsage: ("app_id", payloads.usage_row, lambda obj: obj["appId"]),
 }
@@ -110,6 +120,7 @@ def qlik_snapshot_replace(*, project: Project, snapshot: QlikSnapshot) -> dict[s
             QlikApp: snapshot.apps,
             QlikDataConnection: snapshot.data_connections,
             QlikDataset: snapshot.datasets,
+            QlikUser: snapshot.users,
             QlikAppScript: [
                 {"appId": app_id, "script": script} for app_id, script in snapshot.scripts.items()
             ],

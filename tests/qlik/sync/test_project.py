@@ -286,3 +286,23 @@ def test_datasets_are_stored_and_every_data_file_is_a_named_node_orphans_include
     assert orphans  # files no script mentions are in the graph too
     node = nodes[datasets[0].dataset_id]
     assert node.data["size"] == datasets[0].size
+
+
+def test_owners_get_their_names_from_the_users_listing_and_a_refused_listing_is_only_noted(
+    project, system_user, tenant
+):
+    from qlik.models import QlikUser
+    from qlik.selectors import app_list
+
+    assert _sync(project, system_user).status == QlikSyncRun.Status.SUCCEEDED
+    item = tenant.estate.app_item(5)
+    with acting_as(system_user):
+        app = app_list(project=project).get(app_id=item["resourceId"])
+        owner = QlikUser.objects.get(project=project, user_id=item["ownerId"])
+    assert app.owner_name == owner.name == item["resourceAttributes"]["owner"]
+    assert owner.name
+
+    tenant.switches.fail_paths = {"/api/v1/users$": 403}  # the listing, not users/me
+    run = _sync(project, system_user)
+    assert run.status == QlikSyncRun.Status.SUCCEEDED, run.error
+    assert "Owners shown by id: the key may not list users (403" in run.notes
