@@ -162,6 +162,8 @@ QLIK_USAGE_WINDOW_DAYS = env.int("QLIK_USAGE_WINDOW_DAYS", default=28)
 QLIK_LOW_USE_THRESHOLD = env.int("QLIK_LOW_USE_THRESHOLD", default=10)
 # An app not reloaded for this many days is stale (the dashboard's clean-up table).
 QLIK_STALE_DAYS = env.int("QLIK_STALE_DAYS", default=90)
+# Past versions of each app's load script kept in the change log (the current one always is).
+QLIK_SCRIPT_VERSIONS_KEPT = env.int("QLIK_SCRIPT_VERSIONS_KEPT", default=20)
 # A sync that adds or removes this many apps refreshes the planner's statistics at once
 # instead of leaving queries planned on stale row counts until autovacuum's next round.
 QLIK_STATISTICS_REFRESH_APPS = env.int("QLIK_STATISTICS_REFRESH_APPS", default=1000)

@@ -4,7 +4,15 @@ from datetime import UTC
 
 import django_filters as filters
 
-from qlik.models import QlikApp, QlikAppUsage, QlikDataConnection, QlikDataset, QlikSpace, QlikSyncRun
+from qlik.models import (
+    QlikApp,
+    QlikAppUsage,
+    QlikChange,
+    QlikDataConnection,
+    QlikDataset,
+    QlikSpace,
+    QlikSyncRun,
+)
 
 
 class UtcDateTimeFilter(filters.IsoDateTimeFilter):
@@ -81,4 +89,21 @@ class SyncRunFilterSet(filters.FilterSet):
 
     class Meta:
         model = QlikSyncRun
+        fields = []
+
+
+class ChangeFilterSet(filters.FilterSet):
+    since = UtcDateTimeFilter(
+        field_name="detected_at", lookup_expr="gte", help_text="ISO 8601; changes found at or after"
+    )
+    until = UtcDateTimeFilter(
+        field_name="detected_at", lookup_expr="lt", help_text="ISO 8601; changes found before"
+    )
+    kind = filters.MultipleChoiceFilter(choices=QlikChange.Kind.choices, help_text="One or more kinds")
+    object_id = filters.CharFilter(
+        field_name="object_id", help_text="An app GUID, connection, dataset or edge id"
+    )
+
+    class Meta:
+        model = QlikChange
         fields = []

@@ -275,6 +275,9 @@ class QlikSyncRun(models.Model):
     apps_fetched = models.PositiveIntegerField(default=0, help_text="Apps whose details were fetched")
     apps_carried = models.PositiveIntegerField(default=0, help_text="Unchanged apps carried over")
     storage_seconds = models.FloatField(null=True, blank=True)
+    changes_seconds = models.FloatField(
+        null=True, blank=True, help_text="Of the storage phase, the part spent finding what changed"
+    )
     lineage_digest = models.CharField(
         max_length=64,
         blank=True,
@@ -321,3 +324,77 @@ class QlikSyncRun(models.Model):
     def calls_per_app(self) -> float | None:
         apps = self.counts.get("qlik_apps") if self.counts else None
         return round(self.api_calls / apps, 2) if apps else None
+
+
+class QlikScriptVersion(ProjectScopedModel):
+    """One distinct version of an app's load script, kept once (by hash), with when the
+    syncs first and last saw it. `last_seen_at` is empty while it is the current one."""
+
+    app_id = models.CharField(max_length=64)
+    script_hash = models.CharField(max_length=64, help_text="SHA-256 of the script")
+    script = models.TextField(blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(null=True, blank=True, help_text="Empty: the current version")
+
+    class Meta:
+        db_table = "qlik_script_versions"
+        verbose_name = "Qlik script version"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("project", "app_id", "script_hash"), name="qlik_script_versions_project_app_hash_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=("project", "app_id", "-first_seen_at"), name="qlik_script_versions_app_seen")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app_id} @ {self.first_seen_at:%Y-%m-%d %H:%M}"
+
+
+class QlikChange(ProjectScopedModel):
+    """One thing that changed in the tenant between two successful syncs."""
+
+    class Kind(models.TextChoices):
+        INITIAL_SNAPSHOT = "initial_snapshot", "Initial snapshot"
+        APP_ADDED = "app_added", "App added"
+        APP_REMOVED = "app_removed", "App removed"
+        APP_RENAMED = "app_renamed", "App renamed"
+        APP_MOVED = "app_moved", "App moved to another space"
+        APP_PUBLISHED = "app_published", "App published or unpublished"
+        SCRIPT_CHANGED = "script_changed", "Script changed"
+        CONNECTION_ADDED = "connection_added", "Data connection added"
+        CONNECTION_REMOVED = "connection_removed", "Data connection removed"
+        CONNECTION_CHANGED = "connection_changed", "Data connection changed"
+        DATASET_ADDED = "dataset_added", "Dataset added"
+        DATASET_REMOVED = "dataset_removed", "Dataset removed"
+        EDGE_ADDED = "edge_added", "Lineage edge added"
+        EDGE_REMOVED = "edge_removed", "Lineage edge removed"
+
+    run = models.ForeignKey(
+        "qlik.QlikSyncRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    detected_at = models.DateTimeField()
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    object_id = models.TextField(blank=True, help_text="App GUID, connection id, dataset id or edge id")
+    object_name = models.TextField(blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    script_from = models.ForeignKey(
+        QlikScriptVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    script_to = models.ForeignKey(
+        QlikScriptVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+
+    class Meta:
+        db_table = "qlik_changes"
+        verbose_name = "change"
+        indexes = [
+            models.Index(fields=("project", "-detected_at", "-row_id"), name="qlik_changes_project_detected"),
+            models.Index(fields=("project", "kind", "-detected_at"), name="qlik_changes_project_kind"),
+            models.Index(fields=("project", "object_id"), name="qlik_changes_project_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.object_name or self.object_id}"

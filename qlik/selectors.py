@@ -1,5 +1,6 @@
 """Reads for Qlik metadata, with the schema document's logical joins."""
 
+import difflib
 import re
 from collections import Counter
 from datetime import timedelta
@@ -15,6 +16,7 @@ from qlik.models import (
     QlikApp,
     QlikAppScript,
     QlikAppUsage,
+    QlikChange,
     QlikDataConnection,
     QlikDataset,
     QlikSpace,
@@ -250,3 +252,30 @@ def project_search(*, project: Project, query: str, limit: int = 20) -> dict[str
         "datasets": _search(dataset_list(project=project), "name", query, limit),
         "nodes": _search(lineage_node_list(project=project).exclude(type="app"), "label", query, limit),
     }
+
+
+def change_list(*, project: Project) -> QuerySet[QlikChange]:
+    """A project's change log, newest first, with the script versions a diff needs."""
+    return (
+        QlikChange.objects.filter(project=project)
+        .select_related("script_from", "script_to")
+        .order_by("-detected_at", "-row_id")
+    )
+
+
+def script_diff(*, change: QlikChange, context: int = 3) -> list[str] | None:
+    """The unified diff of a script change, line by line; None where a version is no
+    longer kept (retention) or predates the change log."""
+    if change.kind != QlikChange.Kind.SCRIPT_CHANGED or not (change.script_from and change.script_to):
+        return None
+    before, after = change.script_from, change.script_to
+    return list(
+        difflib.unified_diff(
+            before.script.splitlines(),
+            after.script.splitlines(),
+            fromfile=f"seen {before.first_seen_at:%Y-%m-%d %H:%M}",
+            tofile=f"seen {after.first_seen_at:%Y-%m-%d %H:%M}",
+            n=context,
+            lineterm="",
+        )
+    )

@@ -7,6 +7,7 @@ from qlik.models import (
     QlikApp,
     QlikAppScript,
     QlikAppUsage,
+    QlikChange,
     QlikDataConnection,
     QlikDataset,
     QlikSpace,
@@ -138,6 +139,34 @@ class ScriptSerializer(serializers.ModelSerializer):
     class Meta:
         model = QlikAppScript
         fields = ("app_id", "script")
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="row_id", read_only=True)
+    run_id = serializers.IntegerField(read_only=True, allow_null=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    diff = serializers.SerializerMethodField(help_text="Unified diff of a script change, else null")
+
+    class Meta:
+        model = QlikChange
+        fields = (
+            "id",
+            "run_id",
+            "detected_at",
+            "kind",
+            "kind_label",
+            "object_id",
+            "object_name",
+            "before",
+            "after",
+            "diff",
+        )
+
+    def get_diff(self, change) -> str | None:
+        from qlik.selectors import script_diff
+
+        lines = script_diff(change=change)
+        return "\n".join(lines) if lines is not None else None
 
 
 class SyncRunSerializer(serializers.ModelSerializer):

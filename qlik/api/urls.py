@@ -16,6 +16,7 @@ router.register(rf"{prefix}/datasets", views.DatasetViewSet, basename="dataset")
 router.register(rf"{prefix}/usage", views.UsageViewSet, basename="usage")
 router.register(rf"{prefix}/scripts", views.ScriptViewSet, basename="script")
 router.register(rf"{prefix}/sync-runs", views.SyncRunViewSet, basename="sync-run")
+router.register(rf"{prefix}/changes", views.ChangeViewSet, basename="change")
 
 urlpatterns = [
     path("projects/<int:project_pk>/sync/", views.ProjectSyncView.as_view(), name="project-sync"),

@@ -15,6 +15,7 @@ from qlik.models import (
     QlikApp,
     QlikAppScript,
     QlikAppUsage,
+    QlikChange,
     QlikDataConnection,
     QlikDataset,
     QlikSpace,
@@ -80,6 +81,21 @@ class ScriptViewSet(ProjectReadOnlyViewSet):
     selector = staticmethod(selectors.script_list)
     serializer_class = serializers.ScriptSerializer
     lookup_field = "app_id"
+
+
+class ChangePagination(KeysetPagination):
+    ordering = ("-detected_at", "-row_id")
+
+
+class ChangeViewSet(ProjectReadOnlyViewSet):
+    """What changed in the tenant between syncs, newest first."""
+
+    queryset = QlikChange.objects.none()
+    selector = staticmethod(selectors.change_list)
+    serializer_class = serializers.ChangeSerializer
+    filterset_class = filtersets.ChangeFilterSet
+    pagination_class = ChangePagination
+    lookup_field = "row_id"
 
 
 class SyncRunPagination(KeysetPagination):

@@ -31,6 +31,7 @@ from qlik.models import (
 )
 from qlik.selectors import last_successful_sync
 from qlik.sync import fetch as fetching
+from qlik.sync.changes import changes_record, project_state_take
 from qlik.sync.connect import qlik_client_for
 from qlik.sync.fetch import Fetch, Progress, Spool, no_progress
 from qlik.sync.runs import sync_run_finish, sync_run_heartbeat, sync_run_start, sync_statistics_refresh
@@ -210,6 +211,9 @@ def qlik_project_sync(
             progress("storing", 0, None)
             started = timezone.now()
             with acting_as(actor, project=project):
+                measured = timezone.now()
+                before = project_state_take(project=project)
+                changes_seconds = (timezone.now() - measured).total_seconds()
                 counts = qlik_rows_store(
                     project=project,
                     rows={
@@ -229,9 +233,18 @@ def qlik_project_sync(
                 lineage_counts, lineage_digest = lineage_project_refresh(
                     project=project, includes=includes, previous_digest=previous_digest
                 )
-                if lineage_digest == previous_digest:
+                graph_kept = lineage_digest == previous_digest
+                if graph_kept:
                     fetch.notes.append("Lineage graph kept: nothing it is built from has changed.")
                 counts.update(lineage_counts)
+                measured = timezone.now()
+                after = project_state_take(project=project, edges=not graph_kept)
+                if graph_kept:
+                    before.edges = None
+                counts["qlik_changes"] = changes_record(project=project, run=run, before=before, after=after)
+                changes_seconds += (timezone.now() - measured).total_seconds()
+                if not counts["qlik_changes"]:
+                    fetch.notes.append("No changes since the previous sync.")
             storage_seconds = (timezone.now() - started).total_seconds()
             counts["qlik_app_scripts"] = spool.counts.get("scripts", 0)
     except BaseException as exc:
@@ -255,6 +268,7 @@ def qlik_project_sync(
             apps_fetched=fetch.fetched,
             apps_carried=fetch.carried,
             storage_seconds=storage_seconds,
+            changes_seconds=changes_seconds,
             lineage_digest=lineage_digest,
             **_run_record(owned_client, fetch),
         )

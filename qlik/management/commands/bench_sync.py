@@ -109,11 +109,12 @@ class Command(BaseCommand):
         admin = db_roles._conninfo(settings.ATLAS_ADMIN_DATABASE, settings.DATABASES["default"]["NAME"])
         tables = [model._meta.db_table for model in (*TABLES, LineageNode, LineageEdge)]
         with psycopg.connect(admin) as conn:
-            return conn.execute(
+            (written,) = conn.execute(
                 "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables "
                 "WHERE relname = ANY(%s)",
                 [tables],
             ).fetchone()[0]
+        return int(written)
 
     def _copy_baseline(self, project) -> dict:
         """Rows/s of COPY FROM writing the same rows into the same tables (rolled back)."""
@@ -177,6 +178,11 @@ class Command(BaseCommand):
             ("unchanged resync wall time", f"{big['resync_wall']:.1f} s"),
             ("API calls per app (unchanged resync)", f"{big['resync'].api_calls / apps:.3f}"),
             ("rows written by the unchanged resync", f"{big['resync_rows_written']:,}"),
+            (
+                "finding changes, share of the storage phase (full / resync)",
+                f"{full.changes_seconds / full.storage_seconds:.0%} / "
+                f"{big['resync'].changes_seconds / big['resync'].storage_seconds:.0%}",
+            ),
             (f"peak memory growth, {small:,} apps", f"{results[small]['memory']:.0f} MB"),
             (f"peak memory growth, {apps:,} apps", f"{big['memory']:.0f} MB"),
         ]
@@ -201,6 +207,9 @@ class Command(BaseCommand):
             "write_rate_vs_copy": round(sync_rate / copy_rate, 3),
             "storage_seconds": round(full.storage_seconds, 2),
             "rows_written_unchanged_resync": big["resync_rows_written"],
+            "changes_share_of_storage_resync": round(
+                big["resync"].changes_seconds / big["resync"].storage_seconds, 3
+            ),
             "memory_growth_mb": {
                 str(small): round(results[small]["memory"]),
                 str(apps): round(big["memory"]),
