@@ -13,6 +13,7 @@ from qlik.models import (
     QlikApp,
     QlikAppScript,
     QlikAppUsage,
+    QlikChange,
     QlikDataConnection,
     QlikDataset,
     QlikSpace,
@@ -279,3 +280,15 @@ class QlikSyncRunAdmin(ReadOnlyModelAdmin):
     @admin.display(description="error")
     def short_error(self, obj):
         return obj.error[:100]
+
+
+@admin.register(QlikChange)
+class QlikChangeAdmin(ReadOnlyModelAdmin):
+    """What changed in each tenant between syncs (the consultants' page has the diffs)."""
+
+    list_display = ("detected_at", "kind", "object_name", "object_id", "project")
+    list_filter = (ProjectListFilter, "kind")
+    list_select_related = ("project__customer",)
+    search_fields = ("object_name", "=object_id")
+    readonly_fields = ("run", "detected_at", "kind", "object_id", "object_name", "before", "after")
+    exclude = ("data", "script_from", "script_to")

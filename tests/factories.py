@@ -13,8 +13,10 @@ from qlik.models import (
     QlikApp,
     QlikAppScript,
     QlikAppUsage,
+    QlikChange,
     QlikDataConnection,
     QlikDataset,
+    QlikScriptVersion,
     QlikSpace,
     QlikSyncRun,
     QlikUser,
@@ -33,7 +35,7 @@ PROJECT_SCOPED_MODELS = (
     LineageEdge,
 )
 # Every table whose rows belong to one project.
-PROJECT_MODELS = (*PROJECT_SCOPED_MODELS, QlikSyncRun)
+PROJECT_MODELS = (*PROJECT_SCOPED_MODELS, QlikSyncRun, QlikScriptVersion, QlikChange)
 TENANT_MODELS = (Customer, Project, UserCustomerAccess, *PROJECT_MODELS)
 
 
@@ -94,6 +96,21 @@ def tenant_create(tag: str, *, apps: int = 1) -> Tenant:
         )
         run = sync_run_start(project=project, trigger=QlikSyncRun.Trigger.COMMAND, requested_by=system)
         sync_run_finish(run=run, counts={"qlik_apps": apps})
+        version = QlikScriptVersion.objects.create(
+            project=project,
+            app_id=f"app-{tag}-0",
+            script_hash="0" * 64,
+            script="",
+            first_seen_at=run.started_at,
+        )
+        QlikChange.objects.create(
+            project=project,
+            run=run,
+            detected_at=run.started_at,
+            kind=QlikChange.Kind.SCRIPT_CHANGED,
+            object_id=f"app-{tag}-0",
+            script_to=version,
+        )
         rows = {Customer: customer, Project: project, UserCustomerAccess: grant}
         for model in PROJECT_MODELS:
             rows[model] = model.objects.filter(project=project).first()

@@ -83,11 +83,12 @@ def test_a_tenant_with_the_lineage_api_off_still_gets_its_graph_from_scripts_and
             )
         run = qlik_project_sync(project=project, actor=system_user)
         assert run.status == "succeeded", run.error
-        # Asked only for the apps without a reload (the others have reload metadata), and
-        # told "not here" each time.
-        never_reloaded = [n for n in range(8) if not tenant.estate.app_reloads(n)]
-        assert never_reloaded
-        assert tenant.requests["lineage-graphs/nodes/{qri}"] == len(never_reloaded)
+        # Every reloaded app's last reload is listed, so its reload metadata is asked instead;
+        # an app never reloaded has no lineage to ask for.
+        assert tenant.requests["apps/{id}/reloads/metadata/{id}"] == sum(
+            1 for n in range(8) if tenant.estate.app_reloads(n)
+        )
+        assert tenant.requests["lineage-graphs/nodes/{qri}"] == 0
     with acting_as(system_user):
         sources = {
             s
