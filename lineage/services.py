@@ -14,6 +14,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, TextFie
 from django.db.models.fields.json import KT, KeyTransform
 from django.db.models.functions import MD5, Cast, Coalesce, Concat, Lower
 
+from atlas.bulk import StagedUpsert
 from atlas.iterables import batched
 from customers.models import Project
 from lineage.graph import DATA_FILE, LineageGraphBuilder, SpooledLineageGraph
@@ -187,11 +188,21 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
             builder.script(guid, script)
         for guid, lineage_graph in _stream(apps.values_list("app_id", "data__lineageGraph")):
             builder.lineage_api(guid, lineage_graph)
-        _graph_delete(project=project)
+        # Staged, then one upsert and one delete per table (atlas.bulk): a rebuild after a
+        # small change writes the nodes and edges that changed, not the whole graph again.
+        nodes = StagedUpsert(
+            LineageNode, key=("project", "node_id"), update=("type", "label", "app_id", "data")
+        )
+        edges = StagedUpsert(
+            LineageEdge, key=("project", "edge_id"), update=("source", "target", "relation", "data")
+        )
         counts = {"lineage_nodes": 0, "lineage_edges": 0}
         for partition in spool.partitions():
-            counts["lineage_nodes"] += _rows_insert(LineageNode, project, partition.nodes.values(), _node)
-            counts["lineage_edges"] += _rows_insert(LineageEdge, project, partition.edges.values(), _edge)
+            counts["lineage_nodes"] += nodes.add(_node(project, node) for node in partition.nodes.values())
+            counts["lineage_edges"] += edges.add(_edge(project, edge) for edge in partition.edges.values())
+        edges.apply(delete_scope={"project": project.pk})
+        nodes.apply(delete_scope={"project": project.pk})
+        counts["rows_written"] = sum(w.written + w.deleted for w in (nodes.result, edges.result))
     _app_lineage_summary_refresh(project=project, without_source=builder.apps_without_source)
     return counts
 

@@ -275,6 +275,9 @@ class QlikSyncRun(models.Model):
     apps_fetched = models.PositiveIntegerField(default=0, help_text="Apps whose details were fetched")
     apps_carried = models.PositiveIntegerField(default=0, help_text="Unchanged apps carried over")
     storage_seconds = models.FloatField(null=True, blank=True)
+    rows_written = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Rows inserted, updated or deleted; unchanged rows are not written"
+    )
     changes_seconds = models.FloatField(
         null=True, blank=True, help_text="Of the storage phase, the part spent finding what changed"
     )

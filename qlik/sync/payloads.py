@@ -175,7 +175,8 @@ def usage_row(project: Project, obj: dict) -> QlikAppUsage:
         usageLastViewedAt=_when(obj.get("usageLastViewedAt")),
         usageClassification=_text(obj.get("usageClassification")),
         connections=obj.get("connections") or [],
-        data=obj,
+        # generatedAt has its column; in `data` it would make every row differ every sync.
+        data={key: value for key, value in obj.items() if key != "generatedAt"},
     )
 
 

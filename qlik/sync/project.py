@@ -236,12 +236,14 @@ def qlik_project_sync(
                 graph_kept = lineage_digest == previous_digest
                 if graph_kept:
                     fetch.notes.append("Lineage graph kept: nothing it is built from has changed.")
+                rows_written = counts.pop("rows_written", 0) + lineage_counts.pop("rows_written", 0)
                 counts.update(lineage_counts)
                 measured = timezone.now()
                 after = project_state_take(project=project, edges=not graph_kept)
                 if graph_kept:
                     before.edges = None
                 counts["qlik_changes"] = changes_record(project=project, run=run, before=before, after=after)
+                rows_written += counts["qlik_changes"]
                 changes_seconds += (timezone.now() - measured).total_seconds()
                 if not counts["qlik_changes"]:
                     fetch.notes.append("No changes since the previous sync.")
@@ -269,6 +271,7 @@ def qlik_project_sync(
             apps_carried=fetch.carried,
             storage_seconds=storage_seconds,
             changes_seconds=changes_seconds,
+            rows_written=rows_written,
             lineage_digest=lineage_digest,
             **_run_record(owned_client, fetch),
         )

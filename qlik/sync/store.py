@@ -1,9 +1,10 @@
-"""Storing API-shaped objects: set-based upserts, then one delete of what vanished.
+"""Storing API-shaped objects: COPY into staging, one upsert of what changed, one delete.
 
-Rows go in batches of 1,000 as one multi-row `INSERT ... ON CONFLICT (project_id, <key>)
-DO UPDATE` each, then one DELETE removes what vanished. The whole store runs in one
-transaction, so readers see the old snapshot or the new one, never a mix, and a failure
-at any point leaves the old one whole.
+Per table the rows are COPY-ed into a staging table and written by one
+`INSERT … ON CONFLICT (project_id, <key>) DO UPDATE … WHERE` the row changed, then one
+DELETE removes what vanished (atlas.bulk): a row that did not change is not written at
+all. The whole store runs in one transaction, so readers see the old snapshot or the new
+one, never a mix, and a failure at any point leaves the old one whole.
 """
 
 from collections.abc import Iterable
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import models, transaction
 
-from atlas.iterables import batched
+from atlas.bulk import StagedUpsert
 from customers.models import Project
 from qlik.models import (
     QlikApp,
@@ -23,8 +24,6 @@ from qlik.models import (
     QlikUser,
 )
 from qlik.sync import payloads
-
-BATCH_SIZE = 1000
 
 
 @dataclass
@@ -52,6 +51,8 @@ STORAGE = {
 }
 # Set by the lineage refresh, not by the sync: an upsert leaves them as they are.
 NOT_SYNCED = {"nodesCount", "edgesCount", "rootNodeId", "lineageFetched", "lineageSuccess"}
+# When the numbers were computed is no reason to write a row whose numbers did not change.
+NOT_COMPARED = {QlikAppUsage: {"generatedAt"}}
 
 
 def _update_fields(model) -> list[str]:
@@ -74,22 +75,24 @@ def _clipped(row: models.Model, key: str) -> models.Model:
     return row
 
 
-def _upsert(*, project: Project, model, objects: Iterable[dict]) -> set[str]:
-    key, build, key_of = STORAGE[model]
-    update_fields = _update_fields(model)
+def _staged(project: Project, model, objects: Iterable[dict], key: str) -> tuple[StagedUpsert, set[str]]:
+    _, build, key_of = STORAGE[model]
+    update = _update_fields(model)
+    upsert = StagedUpsert(
+        model,
+        key=("project", key),
+        update=update,
+        compare=[name for name in update if name not in NOT_COMPARED.get(model, ())],
+    )
     stored: set[str] = set()
-    for batch in batched(objects, BATCH_SIZE):
-        # One statement cannot update a row twice: a tenant listing an object twice (a
-        # cursor shifting under concurrent changes) keeps its last copy.
-        unique = {key_of(obj): obj for obj in batch}
-        model.objects.bulk_create(
-            [_clipped(build(project, obj), key) for obj in unique.values()],
-            update_conflicts=True,
-            unique_fields=["project", key],
-            update_fields=update_fields,
-        )
-        stored.update(unique)
-    return stored
+
+    def rows():
+        for obj in objects:
+            stored.add(key_of(obj))
+            yield _clipped(build(project, obj), key)
+
+    upsert.add(rows())
+    return upsert, stored
 
 
 @transaction.atomic
@@ -98,16 +101,19 @@ def qlik_rows_store(*, project: Project, rows: dict, keep: dict | None = None) -
 
     `rows` maps a model to an iterable of objects (streamed: never all in memory);
     `keep` maps a model to the keys that survive besides those stored (the scripts of
-    unchanged apps, which a sync does not fetch again). Returns rows stored per table.
+    unchanged apps, which a sync does not fetch again). Returns rows stored per table,
+    and under "rows_written" how many rows were actually inserted, updated or deleted.
     Runs in one transaction, under the caller's RLS identity.
     """
     counts = {}
+    written = 0
     for model, objects in rows.items():
         key = STORAGE[model][0]
-        stored = _upsert(project=project, model=model, objects=objects)
-        survivors = stored | set((keep or {}).get(model, ()))
-        model.objects.filter(project=project).exclude(**{f"{key}__in": survivors}).delete()
+        upsert, stored = _staged(project, model, objects, key)
+        result = upsert.apply(delete_scope={"project": project.pk}, keep=(keep or {}).get(model, ()))
         counts[model._meta.db_table] = len(stored)
+        written += result.written + result.deleted
+    counts["rows_written"] = written
     return counts
 
 

@@ -154,13 +154,16 @@ def test_a_resync_keeps_the_graph_unless_what_it_is_built_from_changed(system_us
 
     forced = qlik_project_sync(project=project, actor=system_user, full=True)  # --full rebuilds all
     assert "Lineage graph kept" not in forced.notes and forced.lineage_digest == kept.lineage_digest
-    rebuilt_rows = node_rows()
-    assert len(rebuilt_rows) == len(built) and not rebuilt_rows & built
+    # Rebuilt to the same graph: every node row stays as it was (unchanged rows are not written).
+    assert node_rows() == built
+    assert forced.rows_written == 0
 
     estate.connections[0]["qName"] = "Renamed warehouse"
     renamed = qlik_project_sync(project=project, actor=system_user)
     assert "Lineage graph kept" not in renamed.notes and renamed.lineage_digest != kept.lineage_digest
-    assert not node_rows() & rebuilt_rows
+    after = node_rows()
+    assert after & built and after != built  # what the rename touched is new, the rest kept
+    assert renamed.rows_written > 0
     with acting_as(system_user):
         assert LineageNode.objects.filter(project=project, label="Renamed warehouse").exists()
         digest = lineage_inputs_digest(project=project)

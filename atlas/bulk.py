@@ -1,0 +1,157 @@
+"""The bulk write path: COPY into a staging table, then one set-based upsert and delete.
+
+The one module outside migrations that writes raw SQL to tenant tables (conventions, rule
+8), because the ORM cannot COPY: `bulk_create(update_conflicts=True)` sends every row as
+parameters of multi-row INSERTs and rewrites every conflicting row, changed or not.
+
+Per table, inside the caller's transaction and under its RLS identity:
+1. `COPY` the rows into a temporary table shaped like the target (`ON COMMIT DROP`; a
+   temporary table has no policies, and `COPY FROM` refuses tables under RLS);
+2. one `INSERT … SELECT DISTINCT ON (key) … ON CONFLICT (key) DO UPDATE … WHERE (columns)
+   IS DISTINCT FROM (EXCLUDED.columns)`: new rows are inserted, changed rows updated, and
+   unchanged rows not touched at all — no dead tuple, no WAL, no index churn for them. The
+   target's INSERT and UPDATE policies check every row written, as for any INSERT; the last
+   copy of a key listed twice wins;
+3. optionally one `DELETE` of the scope's rows whose key was not staged (what vanished).
+
+Values go through each field's `get_db_prep_save`, so they are what the ORM would write.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection, models
+from psycopg import sql
+
+
+@dataclass
+class BulkWrite:
+    """What one staged upsert did."""
+
+    staged: int = 0  # rows copied in (before duplicates were dropped)
+    written: int = 0  # rows inserted or updated: the unchanged ones are not counted
+    deleted: int = 0
+
+
+class StagedUpsert:
+    """Rows of `model` staged by `add()` (any number of times), then `apply()`-ed at once.
+
+    `key`: the field names of the unique constraint rows conflict on (e.g. project, app_id);
+    `update`: the fields an existing row takes from a staged one; `compare`: those whose
+    change makes a row worth rewriting (default: `update`), so that a value that moves on
+    every sync without meaning a change (a timestamp of the computation) is not a reason to
+    write the row again.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        *,
+        key: tuple[str, ...],
+        update: Iterable[str],
+        compare: Iterable[str] | None = None,
+    ):
+        meta = model._meta
+        self.model = model
+        self.fields = [f for f in meta.concrete_fields if not f.primary_key]
+        by_name = {f.name: f for f in self.fields}
+        self.key = [by_name[name] for name in key]
+        self.update = [by_name[name] for name in update]
+        self.compare = [by_name[name] for name in (compare if compare is not None else update)]
+        self.table = sql.Identifier(meta.db_table)
+        self.stage = sql.Identifier(f"stage_{meta.db_table}")
+        self.result = BulkWrite()
+        self._created = False
+
+    def _columns(self, fields) -> sql.Composed:
+        return sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
+
+    def _create(self, cursor) -> None:
+        # DROP first: a second staged write of the table in the same transaction.
+        cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self.stage))
+        cursor.execute(
+            sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                self.stage, self._columns(self.fields), self.table
+            )
+        )
+        # The order rows came in, so that the last copy of a key listed twice wins.
+        cursor.execute(sql.SQL("ALTER TABLE {} ADD COLUMN _staged_order bigserial").format(self.stage))
+        self._created = True
+
+    def add(self, rows: Iterable[models.Model]) -> int:
+        """COPY model instances into the staging table; returns how many."""
+        count = 0
+        with connection.cursor() as wrapper:
+            if not self._created:
+                self._create(wrapper)
+            copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(self.stage, self._columns(self.fields))
+            with wrapper.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(
+                        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in self.fields]
+                    )
+                    count += 1
+        self.result.staged += count
+        return count
+
+    def apply(self, *, delete_scope: dict | None = None, keep: Iterable[tuple] = ()) -> BulkWrite:
+        """Upsert the staged rows; with `delete_scope` (column → value, e.g. the project),
+        also delete that scope's rows whose key was not staged, except keys in `keep`."""
+        with connection.cursor() as wrapper:
+            if not self._created:
+                self._create(wrapper)
+            key, columns = self._columns(self.key), self._columns(self.fields)
+            compare_old = sql.SQL(", ").join(
+                sql.SQL("{}.{}").format(self.table, sql.Identifier(f.column)) for f in self.compare
+            )
+            compare_new = sql.SQL(", ").join(
+                sql.SQL("EXCLUDED.{}").format(sql.Identifier(f.column)) for f in self.compare
+            )
+            assignments = sql.SQL(", ").join(
+                sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(f.column), sql.Identifier(f.column))
+                for f in self.update
+            )
+            wrapper.execute(
+                sql.SQL(
+                    "INSERT INTO {table} ({columns}) "
+                    "SELECT DISTINCT ON ({key}) {columns} FROM {stage} ORDER BY {key}, _staged_order DESC "
+                    "ON CONFLICT ({key}) DO UPDATE SET {assignments} "
+                    "WHERE ROW({compare_old}) IS DISTINCT FROM ROW({compare_new})"
+                ).format(
+                    table=self.table,
+                    columns=columns,
+                    key=key,
+                    stage=self.stage,
+                    assignments=assignments,
+                    compare_old=compare_old,
+                    compare_new=compare_new,
+                )
+            )
+            self.result.written += max(wrapper.rowcount, 0)
+            if delete_scope is not None:
+                self.result.deleted += self._delete_vanished(wrapper, delete_scope, list(keep))
+        return self.result
+
+    def _delete_vanished(self, wrapper, scope: dict, keep: list[tuple]) -> int:
+        by_name = {f.name: f for f in self.fields}
+        scope_fields = [by_name[name] for name in scope]
+        scope_sql = sql.SQL(" AND ").join(
+            sql.SQL("t.{} = %s").format(sql.Identifier(f.column)) for f in scope_fields
+        )
+        staged = sql.SQL(" AND ").join(
+            sql.SQL("s.{column} = t.{column}").format(column=sql.Identifier(f.column)) for f in self.key
+        )
+        params = [scope[f.name] for f in scope_fields]
+        keep_sql = sql.SQL("")
+        free = [f for f in self.key if f.name not in scope]
+        if keep and len(free) == 1:  # keys kept besides those staged (e.g. carried-over scripts)
+            keep_sql = sql.SQL(" AND NOT (t.{} = ANY(%s))").format(sql.Identifier(free[0].column))
+            params.append([values[0] if isinstance(values, tuple) else values for values in keep])
+        wrapper.execute(
+            sql.SQL(
+                "DELETE FROM {table} AS t WHERE {scope} "
+                "AND NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE {staged}){keep}"
+            ).format(table=self.table, scope=scope_sql, stage=self.stage, staged=staged, keep=keep_sql),
+            params,
+        )
+        return max(wrapper.rowcount, 0)
