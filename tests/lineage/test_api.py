@@ -24,7 +24,7 @@ def test_downstream_answers_nodes_and_edges_with_depth(client_and_project):
     qvd = f"file:{estate.app_flows(0)[-1]['path'].lower()}"
     response = client.get(f"/api/v1/projects/{project.pk}/lineage/downstream/", {"node": qvd, "depth": 2})
     body = response.json()
-    assert {n["id"]: n["depth"] for n in body["nodes"]} == {
+    assert {n["node_id"]: n["depth"] for n in body["nodes"]} == {
         qvd: 0,
         f"app:{estate.app_guid(1)}": 1,
         f"file:{estate.app_flows(1)[-1]['path'].lower()}": 2,
@@ -51,9 +51,9 @@ def test_nodes_and_edges_filter_by_type_search_and_end(client_and_project, syste
     with acting_as(system_user):
         assert len(files) == LineageNode.objects.filter(project=project, type="file").count() > 0
     found = client.get(f"{base}/nodes/", {"search": "extract/"}).json()["results"]
-    assert found and all("extract/" in n["id"] for n in found)
-    node = files[0]["id"]
-    assert client.get(f"{base}/nodes/{node}/").json()["id"] == node
+    assert found and all("extract/" in n["node_id"] for n in found)
+    node = files[0]["node_id"]
+    assert client.get(f"{base}/nodes/{node}/").json()["node_id"] == node
     model = f"app:{estate.app_guid(1)}"
     edges = client.get(f"{base}/edges/", {"target": model}).json()["results"]
     assert {e["source"] for e in edges} == {f"file:{estate.app_flows(0)[-1]['path'].lower()}"}
@@ -63,7 +63,8 @@ def test_bad_questions_get_clear_errors(client_and_project):
     client, project, _ = client_and_project
     base = f"/api/v1/projects/{project.pk}/lineage"
     missing = client.get(f"{base}/upstream/")
-    assert missing.status_code == 400 and "node" in missing.json()
+    assert missing.status_code == 400
+    assert missing.json() == {"detail": "node: This field is required.", "code": "required"}
     assert client.get(f"{base}/upstream/", {"node": "app:nope"}).status_code == 404
     assert client.get(f"{base}/downstream/", {"node": "app:nope", "depth": 0}).status_code == 400
 

@@ -56,13 +56,13 @@ def test_detail_views_answer_by_the_qlik_id(estate_project, consultant):
     client = token_client(consultant)
     guid = estate.app_guid(1)
     app = client.get(f"{_base(project)}/apps/{guid}/").json()
-    assert (app["app_id"], app["appName"]) == (guid, estate.app_item(1)["name"])
+    assert (app["app_id"], app["name"]) == (guid, estate.app_item(1)["name"])
     assert app["data"]["item"]["resourceId"] == guid
     space = estate.spaces[0]["id"]
-    assert client.get(f"{_base(project)}/spaces/{space}/").json()["spaceName"] == estate.spaces[0]["name"]
+    assert client.get(f"{_base(project)}/spaces/{space}/").json()["name"] == estate.spaces[0]["name"]
     connection = estate.connections[0]
     body = client.get(f"{_base(project)}/data-connections/{connection['id']}/").json()
-    assert body["qName"] == connection["qName"]
+    assert body["name"] == connection["qName"]
     assert client.get(f"{_base(project)}/scripts/{guid}/").json()["script"] == estate.app_script(1)
     assert client.get(f"{_base(project)}/apps/not-an-app/").status_code == 404
 
@@ -82,7 +82,7 @@ def test_csv_lists_every_row_with_a_header(estate_project, consultant):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 12  # the whole filtered list, not one page
-    assert {"app_id", "appName", "usage_classification"} <= set(rows[0])
+    assert {"app_id", "name", "usage_classification"} <= set(rows[0])
 
 
 def test_app_pages_follow_the_name_order_without_gaps_or_repeats(estate_project, consultant):
@@ -91,7 +91,7 @@ def test_app_pages_follow_the_name_order_without_gaps_or_repeats(estate_project,
     url, seen = f"{_base(project)}/apps/?page_size=5", []
     while url:
         body = client.get(url).json()
-        seen += [(a["appName"], a["app_id"]) for a in body["results"]]
+        seen += [(a["name"], a["app_id"]) for a in body["results"]]
         url = body["next"]
     assert len(seen) == len(set(seen)) == 12
     assert seen == sorted(seen)
@@ -107,6 +107,6 @@ def test_csv_columns_follow_the_serializer_and_an_empty_list_keeps_its_header(es
     project, _ = estate_project
     client = token_client(consultant)
     header = client.get(f"{_base(project)}/apps/?format=csv").content.decode().splitlines()[0]
-    assert header.split(",")[:3] == ["app_id", "appName", "spaceId"]
+    assert header.split(",")[:3] == ["app_id", "name", "space_id"]
     empty = client.get(f"{_base(project)}/apps/?format=csv&name=no-such-app").content.decode()
     assert empty.splitlines() == [header]
