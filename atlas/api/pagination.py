@@ -40,6 +40,13 @@ class KeysetPagination(CursorPagination):
             )
         return int(raw)
 
+    def query_check(self, queryset, request) -> None:
+        """The 400s of `page_size` and `cursor` without paging (CSV answers every row)."""
+        self._model = queryset.model
+        self.ordering = self.get_ordering(request, queryset, None)
+        self.get_page_size(request)
+        self.decode_cursor(request)
+
     def paginate_queryset(self, queryset, request, view=None):
         self._model = queryset.model
         return super().paginate_queryset(queryset, request, view)

@@ -73,7 +73,11 @@ class CsvUnpaginatedMixin:
         return renderer is not None and renderer.format == "csv"
 
     def paginate_queryset(self, queryset):
-        return None if self._csv() else super().paginate_queryset(queryset)
+        if not self._csv():
+            return super().paginate_queryset(queryset)
+        if self.paginator is not None:
+            self.paginator.query_check(queryset, self.request)  # bad input stays a 400
+        return None
 
     def get_renderer_context(self):
         context = super().get_renderer_context()
@@ -146,8 +150,10 @@ class ApiRootView(ErrorsAsJsonMixin, APIView):
         responses={200: {"type": "object", "additionalProperties": True}},
     )
     def get(self, request):
+        root = request.build_absolute_uri("/api/v1/")
+
         def url(path: str) -> str:
-            return request.build_absolute_uri(f"/api/v1/{path}")
+            return f"{root}{path}"  # kept literal: `{project_id}` is a template, not a path
 
         return Response(
             {

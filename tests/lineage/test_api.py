@@ -1,5 +1,8 @@
 """The lineage endpoints: nodes, edges, upstream, downstream and impact, RLS-scoped."""
 
+import csv
+import io
+
 import pytest
 
 from atlas.rls import acting_as
@@ -76,3 +79,45 @@ def test_another_customers_graph_is_a_404(db, system_user):
     client = token_client(mine.user)
     for path in ("nodes/", "edges/", "upstream/?node=file:theirs.qvd", "impact/?node=file:theirs.qvd"):
         assert client.get(f"/api/v1/projects/{theirs.project.pk}/lineage/{path}").status_code == 404, path
+
+
+def test_impact_csv_is_one_row_per_impacted_app_with_its_depth(client_and_project):
+    client, project, estate = client_and_project
+    base = f"/api/v1/projects/{project.pk}/lineage"
+    qvd = f"file:{estate.app_flows(0)[-1]['path'].lower()}"
+    impact = client.get(f"{base}/impact/", {"node": qvd}).json()
+    response = client.get(f"{base}/impact/", {"node": qvd, "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == impact["apps_total"] == 3
+    assert list(rows[0])[:4] == ["depth", "node_id", "app_id", "name"]
+    expected = [(str(level["depth"]), app["app_id"]) for level in impact["by_depth"] for app in level["apps"]]
+    assert [(row["depth"], row["app_id"]) for row in rows] == expected
+
+
+def test_upstream_csv_is_one_row_per_node_with_its_depth(client_and_project):
+    client, project, estate = client_and_project
+    node = f"app:{estate.app_guid(1)}"
+    url = f"/api/v1/projects/{project.pk}/lineage/upstream/"
+    nodes = client.get(url, {"node": node}).json()["nodes"]
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(url, {"node": node, "format": "csv"}).content.decode()))
+    )
+    assert [(int(r["depth"]), r["node_id"], r["type"]) for r in rows] == [
+        (n["depth"], n["node_id"], n["type"]) for n in nodes
+    ]
+
+
+def test_a_csv_question_about_a_missing_node_answers_the_error_in_json(client_and_project):
+    client, project, _ = client_and_project
+    response = client.get(
+        f"/api/v1/projects/{project.pk}/lineage/impact/", {"node": "app:nope", "format": "csv"}
+    )
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert response.json() == {"detail": "No such lineage node in this project.", "code": "not_found"}
+    typo = client.get(f"/api/v1/projects/{project.pk}/lineage/upstream/", {"nod": "app:x"})
+    assert typo.status_code == 400 and typo.json()["detail"].startswith("nod: ")
+    assert client.get(f"/api/v1/projects/{project.pk}/lineage/nodes/", {"type": "qvd"}).json() == {
+        "detail": "type: qvd is not one of app, connection, table, file, unresolved.",
+        "code": "invalid_choice",
+    }
