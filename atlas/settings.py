@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the query string: NUL bytes and huge values are a 400.
+    "atlas.request_guard.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -196,12 +198,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "atlas.api.pagination.KeysetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["atlas.api.filters.StrictFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
-        "rest_framework_csv.renderers.CSVRenderer",
+        "atlas.api.renderers.FlatCsvRenderer",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "atlas.api.renderers.StrictContentNegotiation",
+    "EXCEPTION_HANDLER": "atlas.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["atlas.api.throttling.TokenRateThrottle"],
     # Per token (per user for sessions); the cache is per process: a limit per worker.
     "DEFAULT_THROTTLE_RATES": {"token": env.str("ATLAS_API_RATE", default="1200/min")},

@@ -1,18 +1,22 @@
 """URL routes of qlik_atlas."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from atlas.api.views import ApiRootView, api_not_found
 
 admin.site.site_header = "qlik_atlas"
 admin.site.site_title = "qlik_atlas"
 admin.site.index_title = "Customers, Qlik metadata and lineage"
 
 api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("", include("customers.api.urls")),
     path("", include("qlik.api.urls")),
     path("", include("lineage.api.urls")),
+    re_path(r"^.*$", api_not_found),  # last: a path the API lacks is a JSON 404
 ]
 
 urlpatterns = [

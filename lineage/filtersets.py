@@ -3,13 +3,16 @@
 import django_filters as filters
 from django.db.models import Q
 
+from atlas.api.filters import choice_filter
 from lineage.models import LineageEdge, LineageNode
 
 
 class NodeFilterSet(filters.FilterSet):
-    type = filters.ChoiceFilter(choices=LineageNode.NodeType.choices)
+    type = choice_filter(
+        field_name="type", choices=LineageNode.NodeType.choices, help_text="The node's type."
+    )
     search = filters.CharFilter(method="search_filter", help_text="Part of the label or of the node id")
-    app_id = filters.CharFilter(field_name="app_id", lookup_expr="iexact")
+    app_id = filters.CharFilter(field_name="app_id", lookup_expr="iexact", help_text="An app's GUID.")
 
     class Meta:
         model = LineageNode
@@ -20,9 +23,9 @@ class NodeFilterSet(filters.FilterSet):
 
 
 class EdgeFilterSet(filters.FilterSet):
-    source = filters.CharFilter(field_name="source")
-    target = filters.CharFilter(field_name="target")
-    relation = filters.CharFilter(field_name="relation")
+    source = filters.CharFilter(field_name="source", help_text="The node id the edge leaves.")
+    target = filters.CharFilter(field_name="target", help_text="The node id the edge enters.")
+    relation = filters.CharFilter(field_name="relation", help_text="The relation, exactly, e.g. loads.")
 
     class Meta:
         model = LineageEdge

@@ -27,4 +27,5 @@ def lineage_graph_page(request, project_id: int):
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    # isdigit() is also true of "²" and other Unicode digits, which int() refuses (a 500).
+    return int(value) if value and value.isascii() and value.isdigit() else None

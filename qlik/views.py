@@ -74,12 +74,21 @@ def project_dashboard(request, project_id: int):
     return render(request, "qlik/project_dashboard.html", context)
 
 
+# Column names as the API names fields (snake_case; README, "The API").
 CSV_EXPORTS = {
-    "usage": ("Usage classification", "Apps"),
-    "top_viewed": ("App", "Opens and sheet views"),
-    "reload_failures": ("Day", "Failed reloads"),
-    "connection_types": ("Connection type", "Connections"),
+    "usage": ("usage_classification", "apps"),
+    "top_viewed": ("app_name", "app_opens_and_sheet_views"),
+    "reload_failures": ("day", "failed_reloads"),
+    "connection_types": ("connection_type", "connections"),
 }
+CLEAN_UP_COLUMNS = (
+    "app_id",
+    "name",
+    "space_name",
+    "usage_classification",
+    "last_reload_at",
+    "last_viewed_at",
+)
 
 
 @login_required
@@ -90,9 +99,7 @@ def dashboard_csv(request, project_id: int, name: str):
     response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-{name}.csv"'
     writer = csv.writer(response)
     if name == "clean_up":
-        writer.writerow(
-            ["app_id", "appName", "space", "usage_classification", "last_reload_at", "last_viewed_at"]
-        )
+        writer.writerow(CLEAN_UP_COLUMNS)
         for app in selectors.apps_to_clean_up(project=project):
             writer.writerow(
                 [

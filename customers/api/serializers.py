@@ -14,6 +14,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class ProjectSerializer(serializers.ModelSerializer):
+    customer_id = serializers.IntegerField(read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     last_sync_status = serializers.CharField(read_only=True, allow_null=True)
     last_sync_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -24,7 +25,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "id",
             "name",
             "description",
-            "customer",
+            "customer_id",
             "customer_name",
             "last_sync_status",
             "last_sync_at",

@@ -1,4 +1,5 @@
-"""Serializers of the lineage graph and of the answers to lineage questions."""
+"""Serializers of the lineage graph and of the answers to lineage questions (snake_case
+names, as every endpoint; the selectors' dicts say `id` where the API says `node_id`)."""
 
 from rest_framework import serializers
 
@@ -6,20 +7,20 @@ from lineage.models import LineageEdge, LineageNode
 
 
 class NodeSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="node_id")
+    data = serializers.JSONField(read_only=True, help_text="What the graph's sources said of the node")
 
     class Meta:
         model = LineageNode
-        fields = ("id", "type", "label", "app_id", "data")
+        fields = ("node_id", "type", "label", "app_id", "data")
 
 
 class EdgeSerializer(serializers.ModelSerializer):
-    sources = serializers.SerializerMethodField()
-    evidence = serializers.SerializerMethodField()
+    sources = serializers.SerializerMethodField(help_text="Where the edge was read: lineage_api, script, …")
+    evidence = serializers.SerializerMethodField(help_text="The script lines or API records behind it")
 
     class Meta:
         model = LineageEdge
-        fields = ("source", "target", "relation", "sources", "evidence")
+        fields = ("edge_id", "source", "target", "relation", "sources", "evidence")
 
     def get_sources(self, edge) -> list[str]:
         return edge.data.get("sources", [])
@@ -29,11 +30,18 @@ class EdgeSerializer(serializers.ModelSerializer):
 
 
 class GraphNodeSerializer(serializers.Serializer):
-    id = serializers.CharField()
+    node_id = serializers.CharField(source="id")
     type = serializers.CharField()
     label = serializers.CharField()
-    app_id = serializers.CharField(allow_null=True)
-    depth = serializers.IntegerField()
+    app_id = serializers.CharField(allow_null=True, help_text="The app's GUID when the node is an app")
+    depth = serializers.IntegerField(help_text="Hops from the start node (0 for the start itself)")
+
+
+class GraphNodeCsvSerializer(GraphNodeSerializer):
+    """One CSV row per node, its depth first."""
+
+    class Meta:
+        fields = ("depth", "node_id", "type", "label", "app_id")
 
 
 class GraphEdgeSerializer(serializers.Serializer):
@@ -45,15 +53,15 @@ class GraphEdgeSerializer(serializers.Serializer):
 
 
 class GraphSerializer(serializers.Serializer):
-    start = serializers.CharField()
-    direction = serializers.CharField()
-    depth = serializers.IntegerField()
+    start = serializers.CharField(help_text="The node asked about")
+    direction = serializers.CharField(help_text="upstream or downstream")
+    depth = serializers.IntegerField(help_text="The depth walked (asked for, or 5, at most the cap)")
     nodes = GraphNodeSerializer(many=True)
     edges = GraphEdgeSerializer(many=True)
 
 
 class ImpactAppSerializer(serializers.Serializer):
-    id = serializers.CharField()
+    node_id = serializers.CharField(source="id")
     app_id = serializers.CharField()
     name = serializers.CharField()
     owner_id = serializers.CharField()
@@ -62,7 +70,7 @@ class ImpactAppSerializer(serializers.Serializer):
     usage_classification = serializers.CharField()
     last_viewed_at = serializers.DateTimeField(allow_null=True)
     last_reload_at = serializers.DateTimeField(allow_null=True)
-    used = serializers.BooleanField()
+    used = serializers.BooleanField(help_text="Viewed within the usage window")
 
 
 class ImpactLevelSerializer(serializers.Serializer):
@@ -79,8 +87,16 @@ class ImpactSerializer(serializers.Serializer):
     by_depth = ImpactLevelSerializer(many=True)
 
 
+IMPACT_CSV_HEADER = ("depth", *ImpactAppSerializer().fields)
+
+
 class TraversalQuerySerializer(serializers.Serializer):
-    node = serializers.CharField(help_text="A node id, e.g. file:lib://datafiles/sales.qvd")
+    node = serializers.CharField(
+        help_text="The node's id, as `lineage/nodes/` lists it, e.g. `file:lib://datafiles/sales.qvd` "
+        "or `app:<app GUID>`"
+    )
     depth = serializers.IntegerField(
-        required=False, min_value=1, help_text="Default 5, capped by the setting"
+        required=False,
+        min_value=1,
+        help_text="Hops to walk, from 1; default 5; a depth above the server's cap walks the cap",
     )

@@ -1,5 +1,8 @@
 """Serializers of Qlik metadata. No secret is in any of them: connections carry their
-materialized columns only (qConnectionSecret is never fetched or stored anyway)."""
+materialized columns only (qConnectionSecret is never fetched or stored anyway).
+
+Field names are snake_case (README, "The API"): the models keep the seed's camelCase
+column names and each field maps to its column with `source=`."""
 
 from rest_framework import serializers
 
@@ -16,73 +19,118 @@ from qlik.models import (
 
 
 class SpaceSerializer(serializers.ModelSerializer):
+    space_id = serializers.CharField(source="spaceId", read_only=True, help_text="The space's Qlik id")
+    name = serializers.CharField(source="spaceName", read_only=True)
+    owner_id = serializers.CharField(source="ownerId", read_only=True, help_text="Qlik user id")
+    tenant_id = serializers.CharField(source="tenantId", read_only=True)
+    created_at = serializers.DateTimeField(source="createdAt", read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(source="updatedAt", read_only=True, allow_null=True)
+
     class Meta:
         model = QlikSpace
-        fields = ("spaceId", "spaceName", "type", "ownerId", "tenantId", "createdAt", "updatedAt")
+        fields = ("space_id", "name", "type", "owner_id", "tenant_id", "created_at", "updated_at")
 
 
 class AppSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="appName", read_only=True)
+    space_id = serializers.CharField(
+        source="spaceId", read_only=True, allow_null=True, help_text="null for a personal app"
+    )
     space_name = serializers.CharField(read_only=True, allow_null=True)
+    reload_status = serializers.CharField(
+        source="status", read_only=True, help_text="The last reload's status: ok, failed or empty"
+    )
+    file_name = serializers.CharField(source="fileName", read_only=True)
+    owner_id = serializers.CharField(source="ownerId", read_only=True, help_text="Qlik user id")
     usage_classification = serializers.CharField(read_only=True, allow_null=True)
     last_viewed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     last_reload_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    owner_id = serializers.CharField(source="ownerId", read_only=True)
-    owner_name = serializers.CharField(read_only=True, allow_null=True)
+    owner_name = serializers.CharField(
+        read_only=True, allow_null=True, help_text="From the tenant's users listing; null where unknown"
+    )
+    nodes_count = serializers.IntegerField(source="nodesCount", read_only=True)
+    edges_count = serializers.IntegerField(source="edgesCount", read_only=True)
+    root_node_id = serializers.CharField(source="rootNodeId", read_only=True)
+    lineage_fetched = serializers.BooleanField(source="lineageFetched", read_only=True)
+    lineage_success = serializers.BooleanField(source="lineageSuccess", read_only=True)
+    problems = serializers.SerializerMethodField(help_text="What the last sync could not read of this app")
 
     class Meta:
         model = QlikApp
         fields = (
             "app_id",
-            "appName",
-            "spaceId",
+            "name",
+            "space_id",
             "space_name",
-            "status",
-            "fileName",
+            "reload_status",
+            "file_name",
             "owner_id",
             "owner_name",
             "published",
             "usage_classification",
             "last_viewed_at",
             "last_reload_at",
-            "nodesCount",
-            "edgesCount",
-            "rootNodeId",
-            "lineageFetched",
-            "lineageSuccess",
+            "nodes_count",
+            "edges_count",
+            "root_node_id",
+            "lineage_fetched",
+            "lineage_success",
             "problems",
         )
-
-    problems = serializers.SerializerMethodField(help_text="What the last sync could not read of this app")
 
     def get_problems(self, app) -> list[dict]:
         return app.data.get("problems") or []
 
 
 class AppDetailSerializer(AppSerializer):
+    data = serializers.JSONField(
+        read_only=True, help_text="The app as Qlik's API answered it, untouched (Qlik's own key names)"
+    )
+
     class Meta(AppSerializer.Meta):
         fields = (*AppSerializer.Meta.fields, "data")
 
 
 class DataConnectionSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="qName", read_only=True)
+    type = serializers.CharField(
+        source="qType", read_only=True, help_text="The driver, e.g. QvOdbcConnectorPackage.exe"
+    )
+    space_id = serializers.CharField(
+        source="space", read_only=True, help_text="empty for a personal connection"
+    )
+    owner_id = serializers.CharField(source="user", read_only=True, help_text="Qlik user id of its owner")
+    tenant_id = serializers.CharField(source="tenant", read_only=True)
+    created_at = serializers.DateTimeField(source="created", read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(source="updated", read_only=True, allow_null=True)
+    datasource_id = serializers.CharField(source="datasourceID", read_only=True)
+    architecture = serializers.CharField(source="qArchitecture", read_only=True)
+    log_on = serializers.CharField(source="qLogOn", read_only=True)
+    separate_credentials = serializers.BooleanField(
+        source="qSeparateCredentials", read_only=True, allow_null=True
+    )
+    engine_object_id = serializers.CharField(source="qEngineObjectID", read_only=True)
+    connect_statement = serializers.CharField(source="qConnectStatement", read_only=True)
+
     class Meta:
         model = QlikDataConnection
         fields = (
             "connection_id",
-            "qName",
-            "qType",
+            "name",
+            "type",
             "qri",
-            "space",
-            "user",
-            "tenant",
-            "created",
-            "updated",
+            "space_id",
+            "owner_id",
+            "tenant_id",
+            "created_at",
+            "updated_at",
             "version",
-            "datasourceID",
-            "qArchitecture",
-            "qLogOn",
-            "qSeparateCredentials",
-            "qEngineObjectID",
-            "qConnectStatement",
+            "datasource_id",
+            "architecture",
+            "log_on",
+            "separate_credentials",
+            "engine_object_id",
+            "connect_statement",
             "tags",
             "privileges",
         )
@@ -117,20 +165,31 @@ class DatasetSerializer(serializers.ModelSerializer):
 
 
 class UsageSerializer(serializers.ModelSerializer):
+    app_name = serializers.CharField(source="appName", read_only=True)
+    usage_classification = serializers.CharField(source="usageClassification", read_only=True)
+    reloads = serializers.IntegerField(source="usageReloads", read_only=True)
+    app_opens = serializers.IntegerField(source="usageAppOpens", read_only=True)
+    sheet_views = serializers.IntegerField(source="usageSheetViews", read_only=True)
+    unique_users = serializers.IntegerField(source="usageUniqueUsers", read_only=True)
+    last_reload_at = serializers.DateTimeField(source="usageLastReloadAt", read_only=True, allow_null=True)
+    last_viewed_at = serializers.DateTimeField(source="usageLastViewedAt", read_only=True, allow_null=True)
+    window_days = serializers.IntegerField(source="windowDays", read_only=True)
+    generated_at = serializers.DateTimeField(source="generatedAt", read_only=True, allow_null=True)
+
     class Meta:
         model = QlikAppUsage
         fields = (
             "app_id",
-            "appName",
-            "usageClassification",
-            "usageReloads",
-            "usageAppOpens",
-            "usageSheetViews",
-            "usageUniqueUsers",
-            "usageLastReloadAt",
-            "usageLastViewedAt",
-            "windowDays",
-            "generatedAt",
+            "app_name",
+            "usage_classification",
+            "reloads",
+            "app_opens",
+            "sheet_views",
+            "unique_users",
+            "last_reload_at",
+            "last_viewed_at",
+            "window_days",
+            "generated_at",
             "connections",
         )
 
@@ -198,5 +257,5 @@ class SyncRunSerializer(serializers.ModelSerializer):
 
 
 class SyncEnqueuedSerializer(serializers.Serializer):
-    job_id = serializers.IntegerField(allow_null=True)
+    job_id = serializers.IntegerField(allow_null=True, help_text="null when a sync was already queued")
     detail = serializers.CharField()

@@ -88,6 +88,7 @@ def test_throttling_counts_per_token(world, settings):
         first, second = token_client(a.user), token_client(a.user)
         statuses = [first.get("/api/v1/customers/").status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
+        assert first.get("/api/v1/customers/").json()["code"] == "throttled"
         assert second.get("/api/v1/customers/").status_code == 200  # another token, its own budget
     finally:
         SimpleRateThrottle.THROTTLE_RATES = original
@@ -127,3 +128,53 @@ def test_the_project_list_is_keyset_paginated(world, system_user):
     ids = [p["id"] for p in first["results"] + second["results"]]
     assert len(ids) == 6 and ids == sorted(ids)
     assert "page=" not in first["next"] and "cursor=" in first["next"]
+
+
+def test_the_api_root_lists_the_resources_in_json_without_a_token(db):
+    body = Client().get("/api/v1/").json()
+    assert body["projects"] == "http://testserver/api/v1/projects/"
+    assert (
+        body["project_resources"]["lineage_impact"]
+        == "http://testserver/api/v1/projects/{project_id}/lineage/impact/"
+    )
+    assert body["docs"] == "http://testserver/api/docs/"
+
+
+def test_a_path_the_api_lacks_is_a_json_404_and_a_missing_slash_a_redirect(world):
+    a, _ = world
+    client = token_client(a.user)
+    for path in ("/api/v1/nope/", "/api/v1/projects/1/nope/", "/api/v1/customers/abc/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.json() == {
+            "detail": "No such endpoint: GET /api/v1/ lists them.",
+            "code": "not_found",
+        }
+    moved = client.get("/api/v1/projects?page_size=2")
+    assert (moved.status_code, moved["Location"]) == (301, "/api/v1/projects/?page_size=2")
+
+
+def test_customers_and_projects_one_may_not_see_are_404s_worded_alike(world):
+    a, b = world
+    client = token_client(a.user)
+    assert client.get(f"/api/v1/customers/{b.customer.pk}/").json() == {
+        "detail": "No such customer.",
+        "code": "not_found",
+    }
+    assert client.get(f"/api/v1/projects/{b.project.pk}/").json()["detail"] == "No such project."
+    assert client.get("/api/v1/projects/999999999999999999/").status_code == 404
+    project = client.get(f"/api/v1/projects/{a.project.pk}/").json()
+    assert project["customer_id"] == a.customer.pk and "customer" not in project
+
+
+def test_401_and_403_answer_the_same_error_body(world):
+    a, _ = world
+    assert Client().get("/api/v1/projects/").json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
+    denied = token_client(a.user).post(f"/api/v1/projects/{a.project.pk}/sync/")
+    assert denied.json() == {
+        "detail": "You may see this project but not sync it.",
+        "code": "permission_denied",
+    }

@@ -61,6 +61,9 @@ def test_every_chart_and_the_clean_up_table_download_as_csv(consultant_client, e
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert len(rows) > 1 and all(len(row) == len(rows[0]) for row in rows)
+    assert all(column == column.lower() and " " not in column for column in rows[0])  # as the API
+    if name == "clean_up":
+        assert rows[0][:3] == ["app_id", "name", "space_name"]
     if name == "usage":
         assert sum(int(row[1]) for row in rows[1:]) == 12
 
