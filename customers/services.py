@@ -9,7 +9,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from customers.models import ApiToken, Customer, Project, User, UserCustomerAccess
-from customers.permissions import customer_object_permissions_clear
+from customers.permissions import access_change_refusal, customer_object_permissions_clear
+
+
+class AccessChangeRefused(PermissionError):
+    """A grant or revoke the actor may not make; the message says why, in words."""
 
 
 def customer_create(
@@ -91,16 +95,29 @@ def project_create(*, customer: Customer, name: str, description: str = "") -> P
     return project
 
 
-def access_grant(*, user: User, customer: Customer) -> UserCustomerAccess:
+def _access_change_check(*, actor: User | None, user: User, customer: Customer) -> None:
+    if actor is not None:
+        reason = access_change_refusal(actor=actor, user=user, customer=customer)
+        if reason:
+            raise AccessChangeRefused(reason)
+
+
+@transaction.atomic
+def access_grant(*, user: User, customer: Customer, actor: User | None = None) -> UserCustomerAccess:
+    """Let `user` see `customer`. With `actor`, refused (AccessChangeRefused) unless the actor
+    may manage the customer's access; the RLS policies refuse it in any case."""
+    _access_change_check(actor=actor, user=user, customer=customer)
     grant, _ = UserCustomerAccess.objects.get_or_create(user=user, customer=customer)
     return grant
 
 
 @transaction.atomic
-def access_revoke(*, user: User, customer: Customer) -> bool:
+def access_revoke(*, user: User, customer: Customer, actor: User | None = None) -> bool:
     """End a user's sight of a customer, and with it any right to edit it."""
+    _access_change_check(actor=actor, user=user, customer=customer)
     deleted, _ = UserCustomerAccess.objects.filter(user=user, customer=customer).delete()
-    customer_object_permissions_clear(user=user, customer=customer)
+    if deleted:  # a delete the policies refused leaves the rights where they were
+        customer_object_permissions_clear(user=user, customer=customer)
     return bool(deleted)
 
 
