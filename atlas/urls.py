@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from health.views import health_board
+
 admin.site.site_header = "qlik_atlas"
 admin.site.site_title = "qlik_atlas"
 admin.site.index_title = "Customers, Qlik metadata and lineage"
@@ -13,10 +15,12 @@ api_v1 = [
     path("", include("customers.api.urls")),
     path("", include("qlik.api.urls")),
     path("", include("lineage.api.urls")),
+    path("", include("health.api.urls")),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/projects/", permanent=False)),
+    path("admin/health/", admin.site.admin_view(health_board), name="admin-health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include(api_v1)),

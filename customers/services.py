@@ -148,3 +148,40 @@ def api_token_used(*, token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+# --- Test connection ----------------------------------------------------------------------------
+
+
+def customer_connection_check(*, customer: Customer) -> str:
+    """One call to the tenant's `users/me`, answered within QLIK_TEST_TIMEOUT_SECONDS.
+
+    No retries and no wait on the key's request budget (a sync's pending Retry-After would
+    otherwise hold the request for minutes): support wants to know now. Returns what the
+    tenant said; raises QlikError (or UndecryptableSecret) whose message names the host tried
+    and what failed, never the key.
+    """
+    from django.conf import settings
+
+    from qlik.client import ClientOptions, QlikClient, QlikCredentialsRejected, QlikError
+    from qlik.sync.connect import client_options
+
+    host = customer.tenant_url.split("://", 1)[-1].split("/", 1)[0]
+    api_key = customer.api_key
+    if not api_key:
+        raise QlikCredentialsRejected(f"{customer} has no Qlik API key: set one on the customer first.")
+    options = ClientOptions(
+        timeout=settings.QLIK_TEST_TIMEOUT_SECONDS,
+        max_retries=0,
+        max_retry_seconds=0,
+        requests_per_minute=0,
+        concurrency=1,
+        paths=client_options().paths,
+    )
+    try:
+        with QlikClient(customer.tenant_url, api_key, options=options) as client:
+            me = client.me()
+    except QlikError as exc:
+        raise type(exc)(f"{customer}: {host} — {exc}", status=exc.status, endpoint=exc.endpoint) from None
+    who = me.get("name") or me.get("id") or "the API user"
+    return f"{customer}: connected to {host} as {who}."
