@@ -129,7 +129,7 @@ def test_the_board_asks_the_same_number_of_queries_for_5_and_500_projects(db, sy
         counted[size] = len(queries)
         with acting_as(system_user):
             assert sum(1 for _ in project_health_list(customer_id=made[0].pk)) == per_customer
-    assert counted[5] == counted[500], counted
+    assert counted[5] == counted[500] > 0, counted
     assert elapsed < 3, f"{elapsed:.2f} s for ~505 projects"  # generous: a shared 2-core machine
 
 
