@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint format schema-diagram clean-db bench-sync bench-lineage bench-api
+.PHONY: install run test lint format schema-diagram clean-db bench-sync bench-lineage bench-api bench-health
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qlik_atlas needs Python 3.11+ (set PYTHON=...)")'
@@ -43,6 +43,11 @@ bench-lineage: install
 bench-api: install
 	$(PY) manage.py db_setup
 	ATLAS_DEBUG=false $(PY) manage.py bench_api --apps $(or $(APPS),10000)
+
+# The health board and /api/v1/health/ at 5 and 500 projects: p50/p95, queries, ratios.
+bench-health: install
+	$(PY) manage.py db_setup
+	ATLAS_DEBUG=false $(PY) manage.py bench_health
 
 # Sync a fake tenant of 10,000 apps; prints the write rate against PostgreSQL COPY.
 bench-sync: install

@@ -16,7 +16,7 @@ from guardian.shortcuts import assign_perm
 
 from atlas.rls import acting_as
 from customers.models import Customer, Project, User
-from customers.permissions import CHANGE_CUSTOMER
+from customers.permissions import CHANGE_CUSTOMER, MANAGE_ACCESS
 from customers.services import access_grant, customer_create, customer_credentials_set, project_create
 from qlik.fake_tenant import FakeEstate, FakeQlikTenant, Switches
 from qlik.models import QlikSyncRun
@@ -84,7 +84,9 @@ def _demo_customers_create(*, base_port: int) -> list[Project]:
         acme = projects[0].customer
         for username, is_staff in (("support", True), ("consultant", False)):
             access_grant(user=_demo_user(username, is_staff=is_staff), customer=acme)
-        assign_perm(CHANGE_CUSTOMER, User.objects.get(username="support"), acme)
+        support = User.objects.get(username="support")
+        assign_perm(CHANGE_CUSTOMER, support, acme)
+        assign_perm(MANAGE_ACCESS, support, acme)  # support also decides who sees Acme
     return projects
 
 

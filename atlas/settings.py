@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "customers.apps.CustomersConfig",
     "qlik.apps.QlikConfig",
     "lineage.apps.LineageConfig",
+    "health.apps.HealthConfig",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +179,16 @@ LINEAGE_MAX_DEPTH = env.int("LINEAGE_MAX_DEPTH", default=10)
 LINEAGE_PAGE_MAX_NODES = env.int("LINEAGE_PAGE_MAX_NODES", default=2000)
 # When every project syncs in the background (cron syntax, UTC); "" turns the schedule off.
 QLIK_SYNC_SCHEDULE = env.str("QLIK_SYNC_SCHEDULE", default="0 2 * * *")
+
+# "Test connection": one attempt, this short a timeout, no retries and no waiting on the
+# key's request budget, so support hears within seconds what the tenant said.
+QLIK_TEST_TIMEOUT_SECONDS = env.float("QLIK_TEST_TIMEOUT_SECONDS", default=5.0)
+
+# --- Health board (/admin/health/, /api/v1/health/) -------------------------------------
+# A project without a successful sync for this many days is "stale".
+ATLAS_HEALTH_STALE_DAYS = env.float("ATLAS_HEALTH_STALE_DAYS", default=2)
+# Credentials unchanged for this many days make a project "degraded" (time to rotate).
+ATLAS_HEALTH_CREDENTIALS_MAX_DAYS = env.int("ATLAS_HEALTH_CREDENTIALS_MAX_DAYS", default=365)
 
 # Background jobs: procrastinate, on the same PostgreSQL (no broker).
 PROCRASTINATE_ON_APP_READY = "qlik.tasks.on_app_ready"

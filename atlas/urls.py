@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from atlas.api.views import ApiRootView, api_not_found
+from health.views import health_board
 
 admin.site.site_header = "qlik_atlas"
 admin.site.site_title = "qlik_atlas"
@@ -16,11 +17,13 @@ api_v1 = [
     path("", include("customers.api.urls")),
     path("", include("qlik.api.urls")),
     path("", include("lineage.api.urls")),
+    path("", include("health.api.urls")),
     re_path(r"^.*$", api_not_found),  # last: a path the API lacks is a JSON 404
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/projects/", permanent=False)),
+    path("admin/health/", admin.site.admin_view(health_board), name="admin-health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include(api_v1)),

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.urls import reverse
 from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdminMixin
+from guardian.conf import settings as guardian_settings
 from guardian.shortcuts import get_objects_for_user
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -12,15 +13,25 @@ from atlas.admin import StaffViewableAdmin, changelist_url, links_html
 from atlas.fields import UndecryptableSecret
 from customers.models import ApiToken, Customer, Project, User, UserCustomerAccess
 from customers.permissions import (
-    customer_object_permissions_clear,
     customer_user_can_change,
+    customer_user_can_manage_access,
     customer_user_can_see,
+    person_name,
 )
-from customers.services import access_revoke, api_token_create, api_tokens_revoke, customer_credentials_set
+from customers.selectors import grantable_users
+from customers.services import (
+    AccessChangeRefused,
+    access_grant,
+    access_revoke,
+    api_token_create,
+    api_tokens_revoke,
+    customer_connection_check,
+    customer_credentials_set,
+)
 from qlik.client import QlikError
 from qlik.models import QlikSyncRun
 from qlik.selectors import last_sync_annotate, sync_run_list
-from qlik.services import customer_connection_test, project_syncs_enqueue
+from qlik.services import project_syncs_enqueue
 
 
 def _can_change(request, customer) -> bool:
@@ -134,11 +145,45 @@ class SuperuserEditsInline(admin.TabularInline):
         return request.user.is_superuser
 
 
-class AccessInline(SuperuserEditsInline):
+class AccessGrantForm(forms.ModelForm):
+    """A new grant picks among active users who are not superusers, by name; an existing
+    grant shows its person and cannot be pointed at someone else (revoke, then grant)."""
+
+    class Meta:
+        model = UserCustomerAccess
+        fields = ("user",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["user"]
+        field.label_from_instance = person_name
+        if self.instance.pk:
+            field.queryset = User.objects.filter(pk=self.instance.user_id)
+            field.disabled = True
+        else:
+            field.queryset = grantable_users()
+
+
+class AccessInline(admin.TabularInline):
+    """Who may see the customer: superusers and the customer's access managers change it."""
+
     model = UserCustomerAccess
+    form = AccessGrantForm
     fields = ("user", "granted_at")
     readonly_fields = ("granted_at",)
-    autocomplete_fields = ("user",)
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and customer_user_can_manage_access(user=request.user, customer=obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
 
 
 class LastSyncStatusFilter(admin.SimpleListFilter):
@@ -192,6 +237,7 @@ class CustomerAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, StaffV
     """
 
     form = CustomerAdminForm
+    change_form_template = "admin/customers/customer/change_form.html"
     list_display = ("name", "tenant_url", "credentials_status", "credentials_changed_at", "last_sync")
     list_filter = (CredentialsFilter, LastSyncStatusFilter)
     search_fields = ("name", "tenant_url")
@@ -237,9 +283,9 @@ class CustomerAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, StaffV
     def test_connection(self, request, queryset):
         for customer in queryset:
             try:
-                self.message_user(request, customer_connection_test(customer=customer), messages.SUCCESS)
+                self.message_user(request, customer_connection_check(customer=customer), messages.SUCCESS)
             except (QlikError, UndecryptableSecret) as exc:
-                self.message_user(request, f"{customer}: {exc}", messages.ERROR)
+                self.message_user(request, str(exc), messages.ERROR)
 
     @admin.action(description="Sync now (all projects of the selected customers)")
     def sync_now(self, request, queryset):
@@ -254,15 +300,74 @@ class CustomerAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, StaffV
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    def obj_perms_manage_view(self, request, object_pk):
+        if not request.user.is_superuser:
+            # guardian would bounce to the admin index without a word.
+            from django.http import HttpResponseRedirect
+
+            self.message_user(
+                request, "Object permissions on a customer are given by superusers.", messages.WARNING
+            )
+            return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[object_pk]))
+        return super().obj_perms_manage_view(request, object_pk)
+
     def get_obj_perms_manage_user_form(self, request):
         return CustomerObjectPermissionsForm
 
     def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        for grant in getattr(formset, "deleted_objects", ()):
-            if isinstance(grant, UserCustomerAccess):
-                # Seeing and editing stay consistent: no edit rights without sight.
-                customer_object_permissions_clear(user=grant.user, customer=grant.customer)
+        if formset.model is not UserCustomerAccess:
+            return super().save_formset(request, form, formset, change)
+        # Grants go through the services: the same checks as grant_access, said in words, and
+        # a revoke also takes the edit rights (no edit rights without sight).
+        customer = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            user = inline_form.cleaned_data.get("user") if hasattr(inline_form, "cleaned_data") else None
+            deleting = inline_form in formset.deleted_forms
+            try:
+                if inline_form.instance.pk and deleting:
+                    access_revoke(user=inline_form.instance.user, customer=customer, actor=request.user)
+                    formset.deleted_objects.append(inline_form.instance)
+                elif not inline_form.instance.pk and user and not deleting:
+                    formset.new_objects.append(access_grant(user=user, customer=customer, actor=request.user))
+            except AccessChangeRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "<path:object_id>/act/<slug:action>/",
+                self.admin_site.admin_view(self.act_view),
+                name="customers_customer_act",
+            ),
+            *super().get_urls(),
+        ]
+
+    def act_view(self, request, object_id, action):
+        """Test connection or Sync now from the customer's own page (POST only)."""
+        from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        customer = self.get_object(request, object_id)
+        if action == "test":
+            self.test_connection(request, Customer.objects.filter(pk=customer.pk))
+        elif action == "sync" and _can_change(request, customer):
+            self.sync_now(request, Customer.objects.filter(pk=customer.pk))
+        else:
+            self.message_user(request, "You may see this customer but not sync it.", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(
+            show_object_permissions=request.user.is_superuser,
+            can_sync=_can_change(request, obj),
+            manages_access=obj is not None
+            and customer_user_can_manage_access(user=request.user, customer=obj),
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -318,7 +423,9 @@ class ProjectAdmin(SimpleHistoryAdmin, StaffViewableAdmin):
         return _can_change(request, obj and obj.customer) or (obj is None and request.user.is_superuser)
 
     def has_delete_permission(self, request, obj=None):
-        return self.has_change_permission(request, obj)
+        # Deleting a project deletes its sync runs and Qlik rows, which are read-only in the
+        # admin: offering it to support would end in "missing permissions". Superusers only.
+        return request.user.is_superuser
 
     def get_field_queryset(self, db, db_field, request):
         # Projects can only be given to customers the user may change.
@@ -346,11 +453,11 @@ class UserCustomerAccessAdmin(SimpleHistoryAdmin, StaffViewableAdmin):
         return request.user.is_superuser
 
     def delete_model(self, request, obj):
-        access_revoke(user=obj.user, customer=obj.customer)
+        access_revoke(user=obj.user, customer=obj.customer, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for grant in queryset.select_related("user", "customer"):
-            access_revoke(user=grant.user, customer=grant.customer)
+            access_revoke(user=grant.user, customer=grant.customer, actor=request.user)
 
 
 class UserAccessInline(SuperuserEditsInline):
@@ -363,6 +470,10 @@ class UserAccessInline(SuperuserEditsInline):
 @admin.register(User)
 class AtlasUserAdmin(UserAdmin):
     inlines = (UserAccessInline,)
+
+    def get_queryset(self, request):
+        # django-guardian's stand-in for anonymous visitors is no person to manage.
+        return super().get_queryset(request).exclude(username=guardian_settings.ANONYMOUS_USER_NAME)
 
 
 @admin.register(ApiToken)

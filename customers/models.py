@@ -40,6 +40,9 @@ class Customer(models.Model):
     class Meta:
         db_table = "customers"
         ordering = ("name",)
+        # Held per customer (django-guardian): see all of its access grants and grant or revoke
+        # them for non-superusers. The RLS policies of user_customer_access read it too.
+        permissions = [("manage_access", "Can manage who may see the customer")]
 
     def __str__(self) -> str:
         return self.name

@@ -2,8 +2,9 @@
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from guardian.conf import settings as guardian_settings
 
-from customers.models import ApiToken, Customer, Project
+from customers.models import ApiToken, Customer, Project, User
 
 
 def customer_list() -> QuerySet[Customer]:
@@ -35,4 +36,14 @@ def api_token_active_get(*, key_hash: str) -> ApiToken:
         ApiToken.objects.select_related("user")
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()), revoked_at__isnull=True)
         .get(key_hash=key_hash)
+    )
+
+
+def grantable_users() -> QuerySet[User]:
+    """People a customer's access may be given to: active, not superusers, not guardian's
+    anonymous stand-in; by name."""
+    return (
+        User.objects.filter(is_active=True, is_superuser=False)
+        .exclude(username=guardian_settings.ANONYMOUS_USER_NAME)
+        .order_by("first_name", "last_name", "username")
     )

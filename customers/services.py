@@ -9,7 +9,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from customers.models import ApiToken, Customer, Project, User, UserCustomerAccess
-from customers.permissions import customer_object_permissions_clear
+from customers.permissions import access_change_refusal, customer_object_permissions_clear
+
+
+class AccessChangeRefused(PermissionError):
+    """A grant or revoke the actor may not make; the message says why, in words."""
 
 
 def customer_create(
@@ -91,16 +95,29 @@ def project_create(*, customer: Customer, name: str, description: str = "") -> P
     return project
 
 
-def access_grant(*, user: User, customer: Customer) -> UserCustomerAccess:
+def _access_change_check(*, actor: User | None, user: User, customer: Customer) -> None:
+    if actor is not None:
+        reason = access_change_refusal(actor=actor, user=user, customer=customer)
+        if reason:
+            raise AccessChangeRefused(reason)
+
+
+@transaction.atomic
+def access_grant(*, user: User, customer: Customer, actor: User | None = None) -> UserCustomerAccess:
+    """Let `user` see `customer`. With `actor`, refused (AccessChangeRefused) unless the actor
+    may manage the customer's access; the RLS policies refuse it in any case."""
+    _access_change_check(actor=actor, user=user, customer=customer)
     grant, _ = UserCustomerAccess.objects.get_or_create(user=user, customer=customer)
     return grant
 
 
 @transaction.atomic
-def access_revoke(*, user: User, customer: Customer) -> bool:
+def access_revoke(*, user: User, customer: Customer, actor: User | None = None) -> bool:
     """End a user's sight of a customer, and with it any right to edit it."""
+    _access_change_check(actor=actor, user=user, customer=customer)
     deleted, _ = UserCustomerAccess.objects.filter(user=user, customer=customer).delete()
-    customer_object_permissions_clear(user=user, customer=customer)
+    if deleted:  # a delete the policies refused leaves the rights where they were
+        customer_object_permissions_clear(user=user, customer=customer)
     return bool(deleted)
 
 
@@ -131,3 +148,40 @@ def api_token_used(*, token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+# --- Test connection ----------------------------------------------------------------------------
+
+
+def customer_connection_check(*, customer: Customer) -> str:
+    """One call to the tenant's `users/me`, answered within QLIK_TEST_TIMEOUT_SECONDS.
+
+    No retries and no wait on the key's request budget (a sync's pending Retry-After would
+    otherwise hold the request for minutes): support wants to know now. Returns what the
+    tenant said; raises QlikError (or UndecryptableSecret) whose message names the host tried
+    and what failed, never the key.
+    """
+    from django.conf import settings
+
+    from qlik.client import ClientOptions, QlikClient, QlikCredentialsRejected, QlikError
+    from qlik.sync.connect import client_options
+
+    host = customer.tenant_url.split("://", 1)[-1].split("/", 1)[0]
+    api_key = customer.api_key
+    if not api_key:
+        raise QlikCredentialsRejected(f"{customer} has no Qlik API key: set one on the customer first.")
+    options = ClientOptions(
+        timeout=settings.QLIK_TEST_TIMEOUT_SECONDS,
+        max_retries=0,
+        max_retry_seconds=0,
+        requests_per_minute=0,
+        concurrency=1,
+        paths=client_options().paths,
+    )
+    try:
+        with QlikClient(customer.tenant_url, api_key, options=options) as client:
+            me = client.me()
+    except QlikError as exc:
+        raise type(exc)(f"{customer}: {host} — {exc}", status=exc.status, endpoint=exc.endpoint) from None
+    who = me.get("name") or me.get("id") or "the API user"
+    return f"{customer}: connected to {host} as {who}."
