@@ -126,6 +126,7 @@ PROJECT_RESOURCES = (
     "usage",
     "scripts",
     "sync-runs",
+    "changes",
     "lineage/nodes",
     "lineage/edges",
     "lineage/upstream",
@@ -142,7 +143,7 @@ class ApiRootView(ErrorsAsJsonMixin, APIView):
     @extend_schema(
         summary="List the API's resources",
         description=(
-            "Answers the URLs of the top-level resources (`customers`, `projects`), the "
+            "Answers the URLs of the top-level resources (`customers`, `projects`, `health`), the "
             "per-project resources as URL templates with `{project_id}`, and the OpenAPI "
             "schema and docs. Needs no token; every other endpoint does "
             "(`Authorization: Token <key>`)."
@@ -159,6 +160,7 @@ class ApiRootView(ErrorsAsJsonMixin, APIView):
             {
                 "customers": url("customers/"),
                 "projects": url("projects/"),
+                "health": url("health/"),
                 "project": url("projects/{project_id}/"),
                 "project_resources": {
                     name.replace("/", "_").replace("-", "_"): url(f"projects/{{project_id}}/{name}/")
