@@ -16,7 +16,7 @@ from qlik import selectors
 from qlik.forms import AppBrowserForm
 from qlik.models import QlikApp, QlikAppUsage
 from qlik.script_highlight import script_highlight
-from qlik.views.common import csv_response, param, project_context, project_or_404
+from qlik.views.common import csv_response, param, path_id, project_context, project_or_404
 
 PAGE_SIZE = 50
 APP_CSV_COLUMNS = [
@@ -185,7 +185,7 @@ def app_page(request, project_id: int, app_id: str):
     """An app: details, usage, reloads, its load script (highlighted, numbered, each line the
     lineage used linked to its node), direct sources and outputs, a small graph."""
     project = project_or_404(project_id)
-    app = _app_or_404(project, app_id)
+    app = _app_or_404(project, path_id(app_id))
     node_id = f"app:{app.app_id}"
     try:
         io = lineage.lineage_node_io(project=project, node_id=node_id)
@@ -216,6 +216,7 @@ def app_page(request, project_id: int, app_id: str):
         "reload": app.data.get("reloadMetadata") or {},
         "problems": app.data.get("problems") or [],
         "size": (item.get("resourceSize") or {}).get("appFile"),
+        "changed": item.get("resourceUpdatedAt") or item.get("updatedAt"),
         "tenant_link": f"{project.customer.tenant_url.rstrip('/')}/sense/app/{app.app_id}",
         "api_url": f"/api/v1/projects/{project.pk}/apps/{app.app_id}/",
         "lines": lines,

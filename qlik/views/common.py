@@ -25,6 +25,13 @@ def project_context(project: Project) -> dict:
     return {"project": project, "sync": selectors.sync_state(project=project)}
 
 
+def path_id(value: str) -> str:
+    """An id from the URL's path; one PostgreSQL could not even compare is no such thing."""
+    if "\x00" in value or len(value) > MAX_PARAM:
+        raise Http404("No such thing in this project.")
+    return value
+
+
 def param(request, name: str, limit: int = MAX_PARAM) -> str:
     """A GET parameter, stripped, without NUL characters (PostgreSQL refuses them in text),
     no longer than `limit`."""

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from lineage import selectors as lineage
 from qlik import selectors
 from qlik.models import QlikDataConnection, QlikSpace
-from qlik.views.common import csv_response, param, project_context, project_or_404
+from qlik.views.common import csv_response, param, path_id, project_context, project_or_404
 
 SPACE_APPS_SHOWN = 200
 
@@ -33,7 +33,7 @@ def space_page(request, project_id: int, space_id: str):
     the browser and its CSV), its data connections and its data files."""
     project = project_or_404(project_id)
     try:
-        space = selectors.space_get(project=project, space_id=space_id)
+        space = selectors.space_get(project=project, space_id=path_id(space_id))
     except QlikSpace.DoesNotExist:
         raise Http404("No such space in this project.")
     apps = selectors.app_browse(project=project, space=space.space_id)
@@ -86,7 +86,7 @@ def connection_page(request, project_id: int, connection_id: str):
     the sync never requests `qConnectionSecret` and strips it if sent."""
     project = project_or_404(project_id)
     try:
-        connection = selectors.data_connection_get(project=project, connection_id=connection_id)
+        connection = selectors.data_connection_get(project=project, connection_id=path_id(connection_id))
     except QlikDataConnection.DoesNotExist:
         raise Http404("No such data connection in this project.")
     node_id = lineage.lineage_node_of_connection(project=project, connection_id=connection.connection_id)
