@@ -299,8 +299,8 @@ def lineage_node_io(*, project: Project, node_id: str) -> dict:
     downstream = lineage_neighbourhood(project=project, node_id=node_id, direction=DOWNSTREAM, depth=1)
     into = {edge["source"]: edge for edge in upstream.edges}
     out = {edge["target"]: edge for edge in downstream.edges}
-    sources = [{**node, "edge": into.get(node["id"])} for node in upstream.nodes if node["depth"] == 1]
-    outputs = [{**node, "edge": out.get(node["id"])} for node in downstream.nodes if node["depth"] == 1]
+    sources = [_io_node(node, into.get(node["id"])) for node in upstream.nodes if node["depth"] == 1]
+    outputs = [_io_node(node, out.get(node["id"])) for node in downstream.nodes if node["depth"] == 1]
     both = _with_apps(project, sources + outputs)
     return {
         "node": upstream.nodes[0],
@@ -309,15 +309,28 @@ def lineage_node_io(*, project: Project, node_id: str) -> dict:
     }
 
 
+def _io_node(node: dict, edge: dict | None) -> dict:
+    """A neighbour with the edge to it and `script_app`: the app whose script the edge's
+    line numbers count in — the storing app for "stores", the loading app otherwise."""
+    script_app = ""
+    if edge:
+        end = edge["source"] if edge["relation"] == "stores" else edge["target"]
+        script_app = end.removeprefix("app:") if end.startswith("app:") else ""
+    return {**node, "edge": edge, "script_app": script_app}
+
+
 def _node_order(node: dict):
     return (node["type"] != "app", node["type"], (node["label"] or "").lower(), node["id"])
 
 
-def lineage_script_lines(*, io: dict) -> dict[int, list[dict]]:
-    """Script line → the nodes the lineage read from or wrote to on that line (from the
-    script evidence of an app's `lineage_node_io`)."""
+def lineage_script_lines(*, io: dict, app_id: str) -> dict[int, list[dict]]:
+    """Script line → the nodes the app's script read from or wrote to on that line (from the
+    script evidence of the app's `lineage_node_io`; a Binary of this app counts in the
+    other app's script, not in this one)."""
     lines: dict[int, list[dict]] = {}
     for node in io["sources"] + io["outputs"]:
+        if node.get("script_app") != app_id:
+            continue
         for evidence in (node.get("edge") or {}).get("evidence", []):
             line = evidence.get("line")
             used = evidence.get("source") == "script" and isinstance(line, int)

@@ -192,7 +192,7 @@ def app_page(request, project_id: int, app_id: str):
         graph = lineage.lineage_both_ways(project=project, node_id=node_id, depth=2)
     except lineage.LineageNodeNotFound:
         io, graph = {"sources": [], "outputs": []}, None
-    used_lines = lineage.lineage_script_lines(io=io)
+    used_lines = lineage.lineage_script_lines(io=io, app_id=app.app_id)
     script = selectors.app_script_get(project=project, app_id=app.app_id)
     lines = (
         [

@@ -165,14 +165,18 @@ def test_the_app_page_shows_details_usage_script_and_lineage_lines(consultant, f
     assert 'data-chart="weekly-opens"' in page and 'data-usage="opens"' in page
     assert 'id="L1"' in page and '<span class="k">' in page  # numbered and highlighted
     # every line a lineage edge cites from this app's script links to the other end's page
+    # lines of this app's script: what it loads (edges into it) and what it stores; a Binary
+    # of this app by another counts in the other app's script
     cited = {
         (e.source if e.target == f"app:{guid}" else e.target, ev["line"])
         for e in facts["edges"]
-        if f"app:{guid}" in (e.source, e.target)
+        if e.target == f"app:{guid}" or (e.source == f"app:{guid}" and e.relation == "stores")
         for ev in e.data.get("evidence", [])
         if ev.get("source") == "script"
     }
     assert cited
+    marked = {int(n) for n in re.findall(r'<div class="line used" id="L(\d+)"', page)}
+    assert marked == {line for _, line in cited}
     for node_id, line in cited:
         row = page.split(f'id="L{line}"')[1].split('<div class="line')[0]
         node = facts["nodes"][node_id]
