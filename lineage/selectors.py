@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Project
@@ -229,3 +229,184 @@ def lineage_project_graph(*, project: Project, limit: int) -> dict:
     ]
     nodes = [_node_dict(*row, depth=None) for row in rows]
     return {"start": "", "nodes": nodes, "edges": edges, "truncated": truncated}
+
+
+# --- the consultants' pages ---------------------------------------------------------------------
+
+APP_FIELDS = (
+    "app_id",
+    "appName",
+    "spaceId",
+    "space_name",
+    "ownerId",
+    "owner_name",
+    "usage_classification",
+    "last_viewed_at",
+    "last_reload_at",
+)
+
+
+def lineage_node_get(*, project: Project, node_id: str) -> LineageNode:
+    """A node of the project; raises LineageNodeNotFound."""
+    node = lineage_node_list(project=project).filter(node_id=node_id).first()
+    if node is None:
+        raise LineageNodeNotFound(node_id)
+    return node
+
+
+def lineage_node_of_connection(*, project: Project, connection_id: str) -> str | None:
+    """The node id of a listed data connection (the builder keeps its id in the node's data)."""
+    return (
+        lineage_node_list(project=project)
+        .filter(type=LineageNode.NodeType.CONNECTION, data__connection_id=connection_id)
+        .values_list("node_id", flat=True)
+        .first()
+    )
+
+
+def lineage_nodes_of_datasets(*, project: Project, dataset_ids: list[str]) -> dict[str, str]:
+    """Dataset id → node id of the catalog's data files among `dataset_ids` (one query)."""
+    if not dataset_ids:
+        return {}
+    rows = (
+        lineage_node_list(project=project)
+        .filter(type=LineageNode.NodeType.FILE, data__dataset_id__in=dataset_ids)
+        .values_list("data__dataset_id", "node_id")
+    )
+    return dict(rows)
+
+
+def lineage_apps(*, project: Project, app_ids) -> dict[str, dict]:
+    """App GUID → name, space, owner and usage of the apps among `app_ids` (one query)."""
+    app_ids = [guid for guid in app_ids if guid]
+    if not app_ids:
+        return {}
+    return {
+        row["app_id"]: row for row in app_list(project=project).filter(app_id__in=app_ids).values(*APP_FIELDS)
+    }
+
+
+def _with_apps(project: Project, nodes: list[dict]) -> list[dict]:
+    apps = lineage_apps(project=project, app_ids={node.get("app_id") for node in nodes})
+    return [{**node, "app": apps.get(node.get("app_id") or "")} for node in nodes]
+
+
+def lineage_node_io(*, project: Project, node_id: str) -> dict:
+    """Who feeds a node and whom it feeds, one hop each way, with the evidence of each edge
+    (script lines, reload statements) and the apps' name, space, owner and usage. Seven
+    queries whatever the graph's size."""
+    upstream = lineage_neighbourhood(project=project, node_id=node_id, direction=UPSTREAM, depth=1)
+    downstream = lineage_neighbourhood(project=project, node_id=node_id, direction=DOWNSTREAM, depth=1)
+    into = {edge["source"]: edge for edge in upstream.edges}
+    out = {edge["target"]: edge for edge in downstream.edges}
+    sources = [_io_node(node, into.get(node["id"])) for node in upstream.nodes if node["depth"] == 1]
+    outputs = [_io_node(node, out.get(node["id"])) for node in downstream.nodes if node["depth"] == 1]
+    both = _with_apps(project, sources + outputs)
+    return {
+        "node": upstream.nodes[0],
+        "sources": sorted(both[: len(sources)], key=_node_order),
+        "outputs": sorted(both[len(sources) :], key=_node_order),
+    }
+
+
+def _io_node(node: dict, edge: dict | None) -> dict:
+    """A neighbour with the edge to it and `script_app`: the app whose script the edge's
+    line numbers count in — the storing app for "stores", the loading app otherwise."""
+    script_app = ""
+    if edge:
+        end = edge["source"] if edge["relation"] == "stores" else edge["target"]
+        script_app = end.removeprefix("app:") if end.startswith("app:") else ""
+    return {**node, "edge": edge, "script_app": script_app}
+
+
+def _node_order(node: dict):
+    return (node["type"] != "app", node["type"], (node["label"] or "").lower(), node["id"])
+
+
+def lineage_script_lines(*, io: dict, app_id: str) -> dict[int, list[dict]]:
+    """Script line → the nodes the app's script read from or wrote to on that line (from the
+    script evidence of the app's `lineage_node_io`; a Binary of this app counts in the
+    other app's script, not in this one)."""
+    lines: dict[int, list[dict]] = {}
+    for node in io["sources"] + io["outputs"]:
+        if node.get("script_app") != app_id:
+            continue
+        for evidence in (node.get("edge") or {}).get("evidence", []):
+            line = evidence.get("line")
+            used = evidence.get("source") == "script" and isinstance(line, int)
+            if used and node not in lines.setdefault(line, []):
+                lines[line].append(node)
+    return lines
+
+
+def lineage_connection_contents(*, project: Project, node_id: str) -> dict:
+    """What a connection holds (tables and files, one hop down) and, for each, the apps that
+    read or write it. Five queries whatever the graph's size."""
+    contains = lineage_neighbourhood(project=project, node_id=node_id, direction=DOWNSTREAM, depth=1)
+    held = {
+        node["id"]: {**node, "readers": [], "writers": []} for node in contains.nodes if node["depth"] == 1
+    }
+    app_ids = set()
+    if held:
+        edges = (
+            lineage_edge_list(project=project)
+            .filter(Q(source__in=list(held)) | Q(target__in=list(held)))
+            .values_list("source", "target", "relation")
+        )
+        for source, target, relation in edges:
+            if source in held and target.startswith("app:"):
+                held[source]["readers"].append(target.removeprefix("app:"))
+                app_ids.add(target.removeprefix("app:"))
+            elif target in held and source.startswith("app:") and relation != "contains":
+                held[target]["writers"].append(source.removeprefix("app:"))
+                app_ids.add(source.removeprefix("app:"))
+    found = lineage_apps(project=project, app_ids=app_ids)
+    apps = {
+        guid: found.get(guid) or {**dict.fromkeys(APP_FIELDS, ""), "app_id": guid, "appName": guid}
+        for guid in app_ids
+    }
+    items = sorted(held.values(), key=_node_order)
+    for item in items:
+        item["readers"] = [apps[guid] for guid in sorted(set(item["readers"]))]
+        item["writers"] = [apps[guid] for guid in sorted(set(item["writers"]))]
+    used_by = sorted(
+        apps.values(),
+        key=lambda app: ((app.get("appName") or "").lower(), app["app_id"]),
+    )
+    return {"items": items, "apps": used_by}
+
+
+def lineage_downstream_report(*, project: Project, node_id: str, depth: int | None = None) -> dict:
+    """Everything downstream of a node, grouped by depth — "what breaks, and who will
+    notice": every node, and each app with owner, space, usage class and last view. Three
+    queries plus one per level (at most LINEAGE_MAX_DEPTH)."""
+    downstream = lineage_neighbourhood(project=project, node_id=node_id, direction=DOWNSTREAM, depth=depth)
+    nodes = _with_apps(project, [node for node in downstream.nodes if node["depth"] > 0])
+    used_since = timezone.now() - timedelta(days=settings.QLIK_USAGE_WINDOW_DAYS)
+    by_depth: dict[int, list[dict]] = {}
+    for node in sorted(nodes, key=lambda n: (n["depth"], *_node_order(n))):
+        viewed = (node["app"] or {}).get("last_viewed_at")
+        node["used"] = bool(viewed and viewed >= used_since)
+        by_depth.setdefault(node["depth"], []).append(node)
+    apps = [node for node in nodes if node["type"] == "app"]
+    return {
+        "node": downstream.nodes[0],
+        "depth": downstream.depth,
+        "nodes_total": len(nodes),
+        "apps_total": len(apps),
+        "apps_used": sum(node["used"] for node in apps),
+        "window_days": settings.QLIK_USAGE_WINDOW_DAYS,
+        "by_depth": [{"depth": level, "nodes": rows} for level, rows in sorted(by_depth.items())],
+    }
+
+
+def lineage_node_search(*, project: Project, query: str, limit: int = 20) -> list[LineageNode]:
+    """Nodes whose label is like `query` (typos forgiven), the exact id first."""
+    from qlik.selectors import _search
+
+    query = query.replace("\x00", "").strip()[:200]
+    if not query:
+        return []
+    exact = list(lineage_node_list(project=project).filter(node_id=query)[:1])
+    found = _search(lineage_node_list(project=project), "label", query, limit)
+    return exact + [node for node in found if not exact or node.node_id != exact[0].node_id]

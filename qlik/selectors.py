@@ -3,11 +3,24 @@
 import difflib
 import re
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector, TrigramSimilarity
-from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -242,16 +255,317 @@ def project_search(*, project: Project, query: str, limit: int = 20) -> dict[str
     """
     from lineage.selectors import lineage_node_list  # here: lineage.selectors imports this module
 
-    query = query.strip()[:200]
+    query = query.replace("\x00", "").strip()[:200]
     if not query:
         return {"apps": [], "spaces": [], "connections": [], "datasets": [], "nodes": []}
-    return {
+    results = {
         "apps": _search(QlikApp.objects.filter(project=project), "appName", query, limit),
         "spaces": _search(space_list(project=project), "spaceName", query, limit),
         "connections": _search(data_connection_list(project=project), "qName", query, limit),
         "datasets": _search(dataset_list(project=project), "name", query, limit),
         "nodes": _search(lineage_node_list(project=project).exclude(type="app"), "label", query, limit),
     }
+    if ID_LIKE.match(query):
+        _merge_id_matches(project=project, query=query, results=results, limit=limit)
+    _name_unresolved(project=project, nodes=results["nodes"])
+    return results
+
+
+# A GUID, an item id, a QRI or a part of one (no spaces, at least six characters).
+ID_LIKE = re.compile(r"(?i)^(qri:\S+|[0-9a-f-]{6,36}|\S*://\S+)$")
+
+
+def _merge_id_matches(*, project: Project, query: str, results: dict, limit: int) -> None:
+    """Put what a GUID, item id or QRI (whole or a part) names first in the results: apps by
+    GUID, item id or app QRI; datasets and connections by QRI. Three queries."""
+    from lineage.selectors import lineage_node_list
+
+    part = query.lower()
+    if match := QRI_APP.match(query):
+        part = match.group(1).lower()
+    apps = list(
+        QlikApp.objects.filter(project=project)
+        .filter(Q(app_id__icontains=part) | Q(data__item__id__icontains=part))
+        .order_by("appName", "app_id")[:limit]
+    )
+    datasets = list(
+        dataset_list(project=project).filter(
+            Q(qri__icontains=query) | Q(secureQri__icontains=query) | Q(dataset_id__iexact=query)
+        )[:limit]
+    )
+    connections = list(
+        data_connection_list(project=project)
+        .filter(Q(qri__icontains=query) | Q(connection_id__iexact=query))
+        .order_by("qName")[:limit]
+    )
+    nodes = list(lineage_node_list(project=project).exclude(type="app").filter(node_id__iexact=query)[:1])
+    for key, found, pk in (
+        ("apps", apps, "app_id"),
+        ("datasets", datasets, "dataset_id"),
+        ("connections", connections, "connection_id"),
+        ("nodes", nodes, "node_id"),
+    ):
+        seen = {getattr(row, pk) for row in found}
+        results[key] = found + [row for row in results[key] if getattr(row, pk) not in seen]
+
+
+def _name_unresolved(*, project: Project, nodes: list) -> None:
+    """Give unresolved references `app_id`, `app_name` and `line` (one query, none without)."""
+    unresolved = [node for node in nodes if node.type == "unresolved"]
+    for node in unresolved:
+        parts = node.node_id.split(":")
+        node.app_id = parts[1] if len(parts) > 2 else ""
+        node.line = (node.data or {}).get("line")
+    guids = {node.app_id for node in unresolved if node.app_id}
+    names = (
+        dict(QlikApp.objects.filter(project=project, app_id__in=guids).values_list("app_id", "appName"))
+        if guids
+        else {}
+    )
+    for node in unresolved:
+        node.app_name = names.get(node.app_id) or node.app_id
+
+
+# --- the consultants' pages ---------------------------------------------------------------------
+
+GUID_PART = re.compile(r"(?i)^[0-9a-f-]{6,36}$")
+QRI_APP = re.compile(r"(?i)^qri:app:sense://([0-9a-f-]{6,36})$")
+EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
+
+# Sort key of the apps browser → (expression kind, annotation). Every key sorts a
+# non-null value (text "" or the epoch) then the GUID, so keyset pages compare rows exactly.
+APP_SORTS = {
+    "name": "text",
+    "space": "text",
+    "owner": "text",
+    "usage": "text",
+    "last_reload": "time",
+    "last_viewed": "time",
+    "opens": "int",
+}
+_SORT_SOURCES = {
+    "name": "appName",
+    "space": "space_name",
+    "owner": "owner_name",
+    "usage": "usage_classification",
+    "last_reload": "last_reload_at",
+    "last_viewed": "last_viewed_at",
+    "opens": "usage__usageAppOpens",
+}
+
+
+def app_get(*, project: Project, app_id: str) -> QlikApp:
+    """One app of the project with `app_list`'s annotations and its usage; raises
+    QlikApp.DoesNotExist."""
+    return app_list(project=project).select_related("usage").get(app_id=app_id.lower())
+
+
+def app_script_get(*, project: Project, app_id: str) -> str | None:
+    return script_list(project=project).filter(app_id=app_id).values_list("script", flat=True).first()
+
+
+def _stale_before():
+    return timezone.now() - timedelta(days=settings.QLIK_STALE_DAYS)
+
+
+def app_browse(
+    *,
+    project: Project,
+    q: str = "",
+    space: str = "",
+    owner: str = "",
+    usage: str = "",
+    reload: str = "",
+    stale: bool | None = None,
+    published: bool | None = None,
+    section_access: bool | None = None,
+    failed_on: str = "",
+    connection_type: str = "",
+) -> QuerySet[QlikApp]:
+    """`app_list` narrowed by the apps browser's filters (each optional, all combined).
+
+    `q` matches names (trigram-indexed ILIKE) and GUIDs or item ids, whole or in part;
+    `space` is a space id or "personal"; `reload` is "ok", "failed" or "never"; `stale`:
+    not reloaded for QLIK_STALE_DAYS (never reloaded included); `failed_on` a day a reload
+    failed; `connection_type`: apps whose usage names a connection of that type. One
+    statement (two with `connection_type`: the type's connection names first).
+    """
+    apps = app_list(project=project).annotate(app_opens=Coalesce(F("usage__usageAppOpens"), 0))
+    if q:
+        match = Q(appName__icontains=q)
+        if GUID_PART.match(q) or QRI_APP.match(q):
+            part = QRI_APP.match(q).group(1) if QRI_APP.match(q) else q
+            match |= Q(app_id__icontains=part.lower()) | Q(data__item__id=part.lower())
+        apps = apps.filter(match)
+    if space == "personal":
+        apps = apps.filter(Q(spaceId__isnull=True) | Q(spaceId=""))
+    elif space:
+        apps = apps.filter(spaceId=space)
+    if owner:
+        apps = apps.filter(ownerId=owner)
+    if usage:
+        apps = apps.filter(usage_classification=usage)
+    if reload == "never":
+        apps = apps.filter(Q(usage_classification="never_reloaded") | Q(last_reload_at__isnull=True))
+    elif reload in ("ok", "failed"):
+        apps = apps.filter(status=reload)
+    if stale is not None:
+        stale_q = Q(last_reload_at__lt=_stale_before()) | Q(last_reload_at__isnull=True)
+        apps = apps.filter(stale_q) if stale else apps.exclude(stale_q)
+    if published is not None:
+        apps = apps.filter(published=published)
+    if section_access is not None:
+        has = Q(data__attributes__hasSectionAccess=True)
+        apps = apps.filter(has) if section_access else apps.exclude(has)
+    if failed_on:
+        apps = apps.filter(usage__data__reloadFailures__contains=[failed_on])
+    if connection_type:
+        apps = apps.filter(
+            usage__connections__has_any_keys=connection_names(project=project, kind=connection_type)
+        )
+    return apps
+
+
+def connection_names(*, project: Project, kind: str) -> list[str]:
+    """The names scripts and usage give the connections of one type: `Name` and `Space:Name`."""
+    spaces = {
+        key: name for key, name in space_list(project=project).values_list("space_id", "spaceName") if name
+    }
+    names = []
+    for name, space in data_connection_list(project=project).filter(qType=kind).values_list("qName", "space"):
+        names.append(name)
+        if space in spaces:
+            names.append(f"{spaces[space]}:{name}")
+    return names or ["\x01none"]  # never an empty ?| array: that matches nothing anyway
+
+
+def app_sort(*, queryset: QuerySet[QlikApp], sort: str) -> tuple[QuerySet[QlikApp], str, bool]:
+    """The queryset ordered by an APP_SORTS key ("-" first: descending), then the GUID.
+
+    Returns (queryset with a non-null `sort_value`, the key, descending)."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in APP_SORTS:
+        key, descending = "name", False
+    kind = APP_SORTS[key]
+    empty, field = {
+        "text": (Value(""), TextField()),
+        "time": (Value(EPOCH), DateTimeField()),
+        "int": (Value(0), IntegerField()),
+    }[kind]
+    queryset = queryset.annotate(sort_value=Coalesce(F(_SORT_SOURCES[key]), empty, output_field=field))
+    order = ("-sort_value", "-app_id") if descending else ("sort_value", "app_id")
+    return queryset.order_by(*order), key, descending
+
+
+def app_page(
+    *, queryset: QuerySet[QlikApp], descending: bool, after: tuple | None, size: int
+) -> tuple[list[QlikApp], tuple | None]:
+    """One keyset page of a sorted `app_sort` queryset: rows after (sort value, GUID), and
+    the key of the next page (None on the last). One query whatever the page's depth."""
+    if after is not None:
+        value, guid = after
+        op = "lt" if descending else "gt"
+        queryset = queryset.filter(
+            Q(**{f"sort_value__{op}": value}) | Q(sort_value=value, **{f"app_id__{op}": guid})
+        )
+    rows = list(queryset[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, ((rows[-1].sort_value, rows[-1].app_id) if more and rows else None)
+
+
+def app_browse_facets(*, queryset: QuerySet[QlikApp]) -> dict[str, int]:
+    """Apps per usage class in `queryset` (one grouped query)."""
+    return dict(
+        queryset.order_by()
+        .values_list("usage_classification")
+        .annotate(n=Count("row_id"))
+        .values_list("usage_classification", "n")
+    )
+
+
+def app_owner_choices(*, project: Project) -> list[tuple[str, str]]:
+    """(owner id, name) of everyone owning an app of the project, by name (one query)."""
+    names = QlikUser.objects.filter(project_id=OuterRef("project_id"), user_id=OuterRef("ownerId"))
+    rows = (
+        QlikApp.objects.filter(project=project)
+        .exclude(ownerId="")
+        .order_by()
+        .values("ownerId")
+        .annotate(name=Subquery(names.values("name")[:1]), n=Count("row_id"))
+        .values_list("ownerId", "name")
+    )
+    return sorted(((owner, name or owner) for owner, name in rows), key=lambda pair: pair[1].lower())
+
+
+def space_get(*, project: Project, space_id: str) -> QlikSpace:
+    """A space by its id; raises QlikSpace.DoesNotExist."""
+    return (
+        space_list(project=project)
+        .filter(Q(space_id=space_id) | Q(spaceId=space_id))
+        .order_by("row_id")[:1]
+        .get()
+    )
+
+
+def space_list_with_counts(*, project: Project) -> QuerySet[QlikSpace]:
+    """Spaces by name with their apps counted and their owner's name (one statement)."""
+    same_project = {"project_id": OuterRef("project_id")}
+    apps = (
+        QlikApp.objects.filter(**same_project, spaceId=OuterRef("space_id"))
+        .order_by()
+        .values("project_id")
+        .annotate(n=Count("row_id"))
+        .values("n")[:1]
+    )
+    return (
+        space_list(project=project)
+        .annotate(
+            apps=Coalesce(Subquery(apps), 0),
+            owner_name=Subquery(
+                QlikUser.objects.filter(**same_project, user_id=OuterRef("ownerId")).values("name")[:1]
+            ),
+        )
+        .order_by("spaceName", "space_id")
+    )
+
+
+def user_name(*, project: Project, user_id: str) -> str:
+    """A user's name, or the id where the users listing does not name them."""
+    if not user_id:
+        return ""
+    name = QlikUser.objects.filter(project=project, user_id=user_id).values_list("name", flat=True).first()
+    return name or user_id
+
+
+def data_connection_get(*, project: Project, connection_id: str) -> QlikDataConnection:
+    """A connection by id; raises QlikDataConnection.DoesNotExist."""
+    return data_connection_list(project=project).get(connection_id=connection_id)
+
+
+def data_connection_list_named(*, project: Project) -> QuerySet[QlikDataConnection]:
+    """Connections by name with their space's name."""
+    return (
+        data_connection_list(project=project)
+        .annotate(
+            space_name=Subquery(
+                QlikSpace.objects.filter(
+                    project_id=OuterRef("project_id"), space_id=OuterRef("space")
+                ).values("spaceName")[:1]
+            )
+        )
+        .order_by("qName", "connection_id")
+    )
+
+
+def sync_run_page(*, project: Project, before: int | None, size: int) -> tuple[list[QlikSyncRun], int | None]:
+    """The project's runs, newest first, `size` at a time before the run id `before`."""
+    runs = sync_run_list(project=project)
+    if before is not None:
+        runs = runs.filter(id__lt=before)
+    rows = list(runs.order_by("-id")[: size + 1])
+    return rows[:size], (rows[size - 1].id if len(rows) > size else None)
 
 
 def change_list(*, project: Project) -> QuerySet[QlikChange]:

@@ -100,3 +100,70 @@ def test_the_lineage_page_draws_every_node_and_highlights_upstream_on_click(
     page.mouse.wheel(0, 300)
     assert page.locator("#lineage-graph").get_attribute("viewBox") != before  # zoomed
     connection.close()
+
+
+def test_consultant_walks_dashboard_browser_app_script_lineage_impact_and_logs_out(
+    acme_and_globex, live_portal, page, monkeypatch
+):
+    """Dashboard → a usage bar → the filtered browser → an app → a script line → its node →
+    lineage → impact → sync history → log out and in again; no console error on the way."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    acme_project, globex_project, estate = acme_and_globex
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_portal}/accounts/login/")
+    page.fill("input[name=username]", "consultant")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("text=Acme Cloud")
+    page.wait_for_selector("[data-chart=usage]")
+    assert "Data as of the sync of" in page.inner_text("#freshness")
+    page.click("[data-chart=usage] a.hbar >> nth=0")  # "Active": the browser, filtered
+    page.wait_for_selector("#apps")
+    assert "usage=active" in page.url
+    listed = page.locator("#apps tbody tr[data-app]")
+    assert listed.count() > 0
+    assert all("Active" in listed.nth(i).inner_text() for i in range(listed.count()))
+    # back to all apps, sorted by last reload, newest first, by keyboard
+    page.goto(f"{live_portal}/projects/{acme_project.pk}/apps/?sort=-last_reload")
+    model = estate.app_item(5)["name"]
+    page.fill("#app-filters input[name=q]", model)
+    page.press("#app-filters input[name=q]", "Enter")
+    page.wait_for_selector(f"#apps >> text={model}")
+    page.click(f"#apps a:text-is('{model}')")
+    page.wait_for_selector("#app-name")
+    assert page.inner_text("#app-name") == model
+    assert page.locator(".script .line").count() > 3
+    assert page.locator(".script .line .k").count() > 0  # highlighted
+    page.wait_for_selector("#lineage-graph[data-drawn]")  # the small graph
+    used = page.locator(".script .line.used").first
+    line_id = used.get_attribute("id")
+    used.locator(".ln").click()
+    assert page.url.endswith(f"#{line_id}")
+    used.locator(".uses a").first.click()
+    page.wait_for_selector("h1")
+    assert "/nodes/?id=" in page.url or "/apps/" in page.url
+    page.goto(f"{live_portal}/projects/{acme_project.pk}/lineage/?node=app:{estate.app_guid(5)}")
+    page.wait_for_selector("#lineage-graph[data-drawn]")
+    assert model in page.inner_text("#graph-title")
+    assert page.locator("#lineage-graph marker#arrow").count() == 1
+    page.click("#node-details a.node-impact")
+    page.wait_for_selector("#impact-title")
+    assert model in page.inner_text("#impact-title")
+    page.click("a:text-is('Syncs')")
+    page.wait_for_selector("#sync-runs")
+    assert "Succeeded" in page.inner_text("#sync-runs")
+    for path in ("apps/", "spaces/", "connections/", "syncs/", "impact/", f"apps/{estate.app_guid(5)}/"):
+        response = page.goto(f"{live_portal}/projects/{globex_project.pk}/{path}")
+        assert response.status == 404, path
+    page.goto(f"{live_portal}/projects/{acme_project.pk}/")
+    page.click("text=Log out")
+    page.wait_for_selector("input[name=username]")
+    assert page.url.endswith("/accounts/login/")
+    page.fill("input[name=username]", "consultant")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Acme Cloud")
+    assert not [e for e in errors if "404" not in e], errors
+    connection.close()

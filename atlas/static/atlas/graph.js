@@ -93,13 +93,17 @@
     const view = { x: -40, y: -40, w: width + 80, h: height + 80 };
     const apply = () => svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
     apply();
+    const defs = el("defs", {}, svg);
+    const marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
+    el("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" }, marker);
+    const home = { ...view };
     const scene = el("g", { class: "scene" }, svg);
     const edgeLayer = el("g", { class: "edges" }, scene);
     const nodeLayer = el("g", { class: "nodes" }, scene);
     const edgeEls = shown.map((e) => {
       const [x1, y1] = xy.get(e.source), [x2, y2] = xy.get(e.target);
       const sx = x1 + NODE_W, sy = y1 + NODE_H / 2, tx = x2, ty = y2 + NODE_H / 2, bend = Math.max(40, Math.abs(tx - sx) / 2);
-      const path = el("path", { class: "edge rel-" + e.relation, d: `M${sx},${sy} C${sx + bend},${sy} ${tx - bend},${ty} ${tx},${ty}` }, edgeLayer);
+      const path = el("path", { class: "edge rel-" + e.relation, "marker-end": "url(#arrow)", d: `M${sx},${sy} C${sx + bend},${sy} ${tx - bend},${ty} ${tx},${ty}` }, edgeLayer);
       el("title", {}, path).textContent = `${e.relation} (${(e.sources || []).join(", ")})`;
       return { edge: e, path };
     });
@@ -113,7 +117,7 @@
       el("title", {}, g).textContent = `${n.type}: ${n.label}\n${n.id}`;
       nodeEls.set(n.id, g);
     });
-    return { nodes, shown, nodeEls, edgeEls, view, apply };
+    return { nodes, shown, nodeEls, edgeEls, view, apply, home };
   }
 
   function reach(start, edges, forward) {
@@ -128,7 +132,7 @@
     return seen;
   }
 
-  function select(state, id, details, base, projectId) {
+  function select(state, id, details, dataset) {
     const up = reach(id, state.shown, false), down = reach(id, state.shown, true);
     state.nodeEls.forEach((g, nid) => {
       g.classList.toggle("selected", nid === id);
@@ -142,16 +146,19 @@
       path.setAttribute("class", `edge rel-${edge.relation} ${lit || "dim"}`);
     });
     const node = state.nodes.find((n) => n.id === id);
-    const focus = `${base}?node=${encodeURIComponent(id)}`;
-    const impact = `/api/v1/projects/${projectId}/lineage/impact/?node=${encodeURIComponent(id)}`;
+    const focus = `${dataset.base}?node=${encodeURIComponent(id)}`;
+    const pages = dataset.pages;
+    const own = node.app_id ? `${pages}apps/${encodeURIComponent(node.app_id)}/` : `${pages}nodes/?id=${encodeURIComponent(id)}`;
+    const impact = `${pages}impact/?node=${encodeURIComponent(id)}`;
     details.replaceChildren();
     const add = (tag, text, attrs) => { const e = document.createElement(tag); e.textContent = text; Object.entries(attrs || {}).forEach(([k, v]) => e.setAttribute(k, v)); details.appendChild(e); return e; };
     add("h2", node.label);
     add("p", `${node.type}${typeof node.depth === "number" ? " · depth " + node.depth : ""}`, { class: "muted" });
     add("code", node.id);
     add("p", `${up.size} upstream, ${down.size} downstream on this page`);
-    add("a", "Focus the page on this node", { href: focus, class: "button" });
-    add("a", "Impact (JSON)", { href: impact });
+    add("a", node.type === "app" ? "Open the app's page" : "Open its page", { href: own, class: "node-page" });
+    add("a", "What breaks if it changes", { href: impact, class: "node-impact" });
+    add("a", "Focus the graph on this node", { href: focus, class: "button" });
     if (node.app_id) add("p", `App ${node.app_id}`, { class: "muted" });
   }
 
@@ -165,7 +172,7 @@
     let drag = null;
     svg.addEventListener("pointerdown", (event) => {
       const node = event.target.closest("g.node");
-      if (node) { select(state, node.dataset.id, details, svg.dataset.base, svg.dataset.project); return; }
+      if (node) { select(state, node.dataset.id, details, svg.dataset); return; }
       drag = { x: event.clientX, y: event.clientY, vx: state.view.x, vy: state.view.y };
       svg.setPointerCapture(event.pointerId);
     });
@@ -193,6 +200,18 @@
       const node = event.target.closest("g.node");
       if (node) window.location.href = `${svg.dataset.base}?node=${encodeURIComponent(node.dataset.id)}`;
     });
-    if (data.start && state.nodeEls.has(data.start)) select(state, data.start, details, svg.dataset.base, svg.dataset.project);
+    const fit = document.getElementById("graph-fit");
+    if (fit) fit.addEventListener("click", () => { Object.assign(state.view, state.home); state.apply(); });
+    svg.addEventListener("keydown", (event) => {
+      const step = state.view.w / 10, keys = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+      if (keys[event.key]) { state.view.x += keys[event.key][0]; state.view.y += keys[event.key][1]; state.apply(); event.preventDefault(); }
+      if (event.key === "+" || event.key === "-") {
+        const factor = event.key === "+" ? 1 / 1.2 : 1.2;
+        state.view.x += (state.view.w * (1 - factor)) / 2; state.view.y += (state.view.h * (1 - factor)) / 2;
+        state.view.w *= factor; state.view.h *= factor; state.apply();
+      }
+      if (event.key === "0") { Object.assign(state.view, state.home); state.apply(); }
+    });
+    if (data.start && state.nodeEls.has(data.start)) select(state, data.start, details, svg.dataset);
   });
 })();
