@@ -81,7 +81,9 @@ class ProjectListFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        return queryset.filter(project_id=value) if value and value.isdigit() else queryset
+        return (
+            queryset.filter(project_id=value) if value and value.isascii() and value.isdigit() else queryset
+        )
 
 
 class StaffViewableAdmin(admin.ModelAdmin):

@@ -13,7 +13,7 @@ def customer_list() -> QuerySet[Customer]:
 
 def customer_get(*, name_or_id: str) -> Customer:
     """A customer by id (digits) or exact name; raises Customer.DoesNotExist."""
-    if name_or_id.isdigit():
+    if name_or_id.isascii() and name_or_id.isdigit():
         return Customer.objects.get(pk=int(name_or_id))
     return Customer.objects.get(name=name_or_id)
 
@@ -25,7 +25,7 @@ def project_list(*, customer: Customer | None = None) -> QuerySet[Project]:
 
 def project_get(*, project_id) -> Project:
     """A project the identity in force may see; raises Project.DoesNotExist otherwise."""
-    if not str(project_id).isdigit():
+    if not (str(project_id).isascii() and str(project_id).isdigit()):
         raise Project.DoesNotExist(project_id)
     return Project.objects.select_related("customer").get(pk=int(project_id))
 

@@ -60,7 +60,9 @@ def _filters(request) -> dict:
     customer = request.GET.get("customer") or ""
     return {
         "state": state if state in HealthState.values else None,
-        "customer_id": int(customer) if customer.isdigit() else None,
+        "customer_id": int(customer)
+        if customer.isascii() and customer.isdigit() and len(customer) < 19
+        else None,
     }
 
 

@@ -31,11 +31,6 @@ def lineage_graph_page(request, project_id: int):
     return render(request, "lineage/graph.html", context)
 
 
-def _int(value: str | None) -> int | None:
-    # isdigit() is also true of "²" and other Unicode digits, which int() refuses (a 500).
-    return int(value) if value and value.isascii() and value.isdigit() else None
-
-
 @login_required
 def node_page(request, project_id: int):
     """`?id=<node id>`: a file's or table's page — who writes it, who reads it, its catalog

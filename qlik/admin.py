@@ -32,7 +32,7 @@ class SpaceListFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         spaces = QlikSpace.objects.order_by("spaceName", "space_id")
         project_id = request.GET.get("project__id__exact")
-        if project_id and project_id.isdigit():
+        if project_id and project_id.isascii() and project_id.isdigit():
             spaces = spaces.filter(project_id=project_id)
         choices = dict(spaces.values_list("space_id", "spaceName"))
         return [(self.PERSONAL, "(personal, no space)"), *choices.items()]

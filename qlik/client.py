@@ -393,7 +393,7 @@ class QlikClient:
 def retry_after_seconds(value: str, *, now: datetime | None = None) -> float | None:
     """`Retry-After` in either of its forms: delay-seconds or an HTTP date; None if neither."""
     value = (value or "").strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)

@@ -47,7 +47,7 @@ class HealthViewSet(RlsIdentityMixin, viewsets.ViewSet):
         if state is not None and state not in HealthState.values:
             raise ValidationError({"state": f"{state} is not one of {', '.join(HealthState.values)}."})
         customer = request.query_params.get("customer")
-        if customer is not None and not (customer.isdigit() and len(customer) < 19):
+        if customer is not None and not (customer.isascii() and customer.isdigit() and len(customer) < 19):
             raise ValidationError({"customer": f"{customer} is not a customer id."})
         rows = project_health_list(state=state, customer_id=int(customer) if customer else None)
         return Response(ProjectHealthSerializer(rows, many=True).data)

@@ -40,7 +40,8 @@ def param(request, name: str, limit: int = MAX_PARAM) -> str:
 
 def int_param(request, name: str) -> int | None:
     value = param(request, name, 12)
-    return int(value) if value.isdigit() else None
+    # isdigit() is also true of "²" and other Unicode digits, which int() refuses (a 500).
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def csv_response(filename: str, columns: list[str], rows: Iterable[Iterable]) -> HttpResponse:

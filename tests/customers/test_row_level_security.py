@@ -182,3 +182,45 @@ def test_the_history_tables_have_rls_enabled_and_forced(db):
         "customers_historicalusercustomeraccess",
     ]
     assert all(catalog.values())
+
+
+def _visible_projects(cursor) -> set[int]:
+    cursor.execute("SELECT atlas_private.visible_project_ids()")
+    return {row[0] for row in cursor.fetchall()}
+
+
+def test_visibility_computed_once_per_transaction_follows_an_identity_switch(world, system_user):
+    a, b = world
+    with acting_as(system_user), connection.cursor() as cursor:
+        assert {a.project.pk, b.project.pk} <= _visible_projects(cursor)  # both exist
+        with acting_as(a.user):  # same transaction, another identity: computed again
+            assert _visible_projects(cursor) == {a.project.pk}
+            assert foreign_rows_visible(cursor, b.rows) == dict.fromkeys(TENANT_TABLES, 0)
+            with acting_as(b.user):
+                assert _visible_projects(cursor) == {b.project.pk}
+            assert _visible_projects(cursor) == {a.project.pk}
+        with acting_as(a.user, project=a.project):  # narrowed to a project: its own answer
+            assert _visible_projects(cursor) == {a.project.pk}
+
+
+def test_a_grant_or_project_made_in_the_transaction_is_seen_by_the_next_statement(world, system_user):
+    from customers.services import access_grant, project_create
+
+    a, b = world
+    with acting_as(a.user), connection.cursor() as cursor:
+        assert _visible_projects(cursor) == {a.project.pk}  # cached for this transaction
+        with acting_as(system_user):
+            access_grant(user=a.user, customer=b.customer)
+            extra = project_create(customer=a.customer, name="Made meanwhile")
+        assert _visible_projects(cursor) == {a.project.pk, b.project.pk, extra.pk}
+        assert foreign_rows_visible(cursor, b.rows) == dict.fromkeys(TENANT_TABLES, 1)
+
+
+def test_without_an_identity_a_planted_visibility_cache_shows_nothing(world, system_user):
+    a, _b = world
+    with acting_as(system_user), connection.cursor() as cursor:
+        assert set(foreign_rows_visible(cursor, a.rows).values()) == {1}
+    with acting_as(None), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('atlas.visible_projects', %s, true)", [f"/|{a.project.pk}"])
+        assert _visible_projects(cursor) == set()
+        assert foreign_rows_visible(cursor, a.rows) == dict.fromkeys(TENANT_TABLES, 0)
