@@ -112,6 +112,7 @@ class ProjectAdjacency:
         self.relation_names = list(relation_codes)
         self.origin_lists = [tuple(json.loads(text)) if text else () for text in origin_codes]
         self.evidence_texts = [text.encode() if text else b"[]" for text in evidence_codes]
+        self.no_evidence = next((n for n, text in enumerate(self.evidence_texts) if text == b"[]"), -1)
         nodes, edges = len(self.node_ids), len(sources)
         # Edges numbered by their place in the out-CSR: out_* hold their attributes there.
         self.out_start = _starts(sources, nodes)
@@ -223,14 +224,17 @@ class ProjectAdjacency:
             for node, level in distance.items()
             if types[node] != NO_ROW
         ]
-        relations, origins, evidences = self.relations, self.origins, self.evidences
+        relations, relation_names = self.relations, self.relation_names
+        origins, origin_lists = self.origins, self.origin_lists
+        evidences, evidence, no_evidence = self.evidences, self._evidence, self.no_evidence
+        # Lists of their own per answer (a fresh [] costs least): callers may change them.
         edges = [
             {
                 "source": ids[source],
                 "target": ids[target],
-                "relation": self.relation_names[relations[edge]],
-                "sources": list(self.origin_lists[origins[edge]]),
-                "evidence": self._evidence(evidences[edge]),
+                "relation": relation_names[relations[edge]],
+                "sources": [*origin_lists[origins[edge]]],
+                "evidence": [] if evidences[edge] == no_evidence else evidence(evidences[edge]),
             }
             for source, target, edge in walked
         ]
