@@ -11,7 +11,7 @@ request, as the user, and only a digest it was given can reach a graph; a user w
 see the project gets no digest, so never a cached graph.
 
 Compact on purpose: node ids are integers; the edges are two CSR arrays (out and in) of
-32-bit integers; relations, node types and edge sources are small codes into tuples; each
+32-bit integers; node types and each edge's relation and sources are small codes into tuples; each
 edge's evidence is kept as its JSON text (deduplicated) and parsed only when walked. About
 20 bytes per edge and the node ids' and labels' strings per node.
 """
@@ -22,7 +22,6 @@ import threading
 import time
 from array import array
 from collections import OrderedDict
-from itertools import repeat
 
 from django.conf import settings
 from django.db.models import TextField
@@ -89,10 +88,8 @@ class ProjectAdjacency:
         return number
 
     def _edges_load(self, project: Project) -> None:
-        sources, targets = array("i"), array("i")
-        relations, origins, evidences = array("B"), array("B"), array("i")
-        relation_codes: dict[str, int] = {}
-        origin_codes: dict[str | None, int] = {}
+        sources, targets, kinds, evidences = array("i"), array("i"), array("I"), array("i")
+        kind_codes: dict[tuple[str, str | None], int] = {}  # (relation, sources as JSON text)
         evidence_codes: dict[str | None, int] = {}
         rows = (
             LineageEdge.objects.filter(project=project)
@@ -106,11 +103,11 @@ class ProjectAdjacency:
         for source, target, relation, origin, evidence in rows.iterator(chunk_size=CHUNK):
             sources.append(self._node(source))
             targets.append(self._node(target))
-            relations.append(relation_codes.setdefault(relation, len(relation_codes)))
-            origins.append(origin_codes.setdefault(origin, len(origin_codes)))
+            kinds.append(kind_codes.setdefault((relation, origin), len(kind_codes)))
             evidences.append(evidence_codes.setdefault(evidence, len(evidence_codes)))
-        self.relation_names = list(relation_codes)
-        self.origin_lists = [tuple(json.loads(text)) if text else () for text in origin_codes]
+        self.kind_table = [
+            (relation, tuple(json.loads(origin)) if origin else ()) for relation, origin in kind_codes
+        ]
         self.evidence_texts = [text.encode() if text else b"[]" for text in evidence_codes]
         self.no_evidence = next((n for n, text in enumerate(self.evidence_texts) if text == b"[]"), -1)
         nodes, edges = len(self.node_ids), len(sources)
@@ -118,8 +115,9 @@ class ProjectAdjacency:
         self.out_start = _starts(sources, nodes)
         cursor = array("i", self.out_start)
         self.out_to = array("i", bytes(4 * edges))
-        self.relations = array("B", bytes(edges))
-        self.origins = array("B", bytes(edges))
+        # Few kinds (a relation and its sources), so two bytes each unless a graph has more.
+        wide = len(kind_codes) >= 2**16
+        self.kinds = array("I" if wide else "H", bytes(edges * (4 if wide else 2)))
         self.evidences = array("i", bytes(4 * edges))
         place = array("i", bytes(4 * edges))
         for edge in range(edges):
@@ -127,11 +125,10 @@ class ProjectAdjacency:
             at = cursor[source]
             cursor[source] = at + 1
             self.out_to[at] = targets[edge]
-            self.relations[at] = relations[edge]
-            self.origins[at] = origins[edge]
+            self.kinds[at] = kinds[edge]
             self.evidences[at] = evidences[edge]
             place[edge] = at
-        del relations, origins, evidences
+        del kinds, evidences
         self.in_start = _starts(targets, nodes)
         cursor = array("i", self.in_start)
         self.in_from = array("i", bytes(4 * edges))
@@ -151,8 +148,7 @@ class ProjectAdjacency:
                 self.types,
                 self.out_start,
                 self.out_to,
-                self.relations,
-                self.origins,
+                self.kinds,
                 self.evidences,
                 self.in_start,
                 self.in_from,
@@ -184,10 +180,13 @@ class ProjectAdjacency:
         downstream = direction == DOWNSTREAM
         starts = self.out_start if downstream else self.in_start
         near = self.out_to if downstream else self.in_from
-        in_edge = self.in_edge
+        in_edge, ids = self.in_edge, self.node_ids
+        kinds, kind_table = self.kinds, self.kind_table
+        evidences, evidence, no_evidence = self.evidences, self._evidence, self.no_evidence
         distance = {start: 0}
         frontier = [start]
-        walked: list[tuple[int, int, int]] = []  # (source, target, edge)
+        edges: list[dict] = []
+        append = edges.append
         for level in range(1, depth + 1):
             if not frontier:
                 break
@@ -196,23 +195,26 @@ class ProjectAdjacency:
                 first, last = starts[node], starts[node + 1]
                 if first == last:
                     continue
-                others = near[first:last]
-                if downstream:
-                    walked.extend(zip(repeat(node), others, range(first, last)))
-                else:
-                    walked.extend(zip(others, repeat(node), in_edge[first:last]))
-                for other in others:
+                here = ids[node]
+                numbers = range(first, last) if downstream else in_edge[first:last]
+                for other, edge in zip(near[first:last], numbers, strict=True):
+                    relation, origins = kind_table[kinds[edge]]
+                    there = ids[other]
+                    # Lists of their own per answer (a fresh [] costs least): callers may change them.
+                    append(
+                        {
+                            "source": here if downstream else there,
+                            "target": there if downstream else here,
+                            "relation": relation,
+                            "sources": [*origins],
+                            "evidence": [] if evidences[edge] == no_evidence else evidence(evidences[edge]),
+                        }
+                    )
                     if other not in distance:
                         distance[other] = level
                         found.append(other)
             frontier = found
-        ids, labels, app_ids, types, names = (
-            self.node_ids,
-            self.labels,
-            self.app_ids,
-            self.types,
-            self.type_names,
-        )
+        labels, app_ids, types, names = self.labels, self.app_ids, self.types, self.type_names
         nodes = [
             {
                 "id": ids[node],
@@ -223,20 +225,6 @@ class ProjectAdjacency:
             }
             for node, level in distance.items()
             if types[node] != NO_ROW
-        ]
-        relations, relation_names = self.relations, self.relation_names
-        origins, origin_lists = self.origins, self.origin_lists
-        evidences, evidence, no_evidence = self.evidences, self._evidence, self.no_evidence
-        # Lists of their own per answer (a fresh [] costs least): callers may change them.
-        edges = [
-            {
-                "source": ids[source],
-                "target": ids[target],
-                "relation": relation_names[relations[edge]],
-                "sources": [*origin_lists[origins[edge]]],
-                "evidence": [] if evidences[edge] == no_evidence else evidence(evidences[edge]),
-            }
-            for source, target, edge in walked
         ]
         return nodes, edges
 

@@ -15,6 +15,7 @@ from lineage.selectors import (
     DOWNSTREAM,
     UPSTREAM,
     LineageNodeNotFound,
+    lineage_graph_digest,
     lineage_neighbourhood,
     lineage_neighbourhood_database,
 )
@@ -115,6 +116,8 @@ def test_a_changed_digest_reloads_the_graph(cyclic, system_user):
         after = lineage_neighbourhood(project=cyclic, node_id="a", direction=DOWNSTREAM, depth=1)
         walked = lineage_neighbourhood_database(project=cyclic, node_id="a", direction=DOWNSTREAM, depth=1)
     assert {n["id"] for n in after.nodes} == {"a", "z"}
+    with acting_as(system_user):
+        assert lineage_graph_digest(project=cyclic) == "two"
     assert _canonical(after) == _canonical(walked)
     assert adjacency.adjacency_info()["projects"] == 1  # the old graph is gone, not kept beside
 
@@ -144,6 +147,8 @@ def test_a_user_without_access_gets_nothing_even_when_the_graph_is_cached(db, sy
         )
         assert len(answer.nodes) == 2
     assert adjacency.adjacency_info()["projects"] == 1  # their graph is held in the process
+    with acting_as(mine.user):
+        assert lineage_graph_digest(project=theirs.project) == ""
     with pytest.raises(LineageNodeNotFound), acting_as(mine.user):
         lineage_neighbourhood(project=theirs.project, node_id="file:theirs.qvd", direction=DOWNSTREAM)
     client = token_client(mine.user)
