@@ -105,9 +105,8 @@ class ProjectAdjacency:
             targets.append(self._node(target))
             kinds.append(kind_codes.setdefault((relation, origin), len(kind_codes)))
             evidences.append(evidence_codes.setdefault(evidence, len(evidence_codes)))
-        self.kind_table = [
-            (relation, tuple(json.loads(origin)) if origin else ()) for relation, origin in kind_codes
-        ]
+        self.kind_relations = [relation for relation, _ in kind_codes]
+        self.kind_origins = [tuple(json.loads(origin)) if origin else () for _, origin in kind_codes]
         self.evidence_texts = [text.encode() if text else b"[]" for text in evidence_codes]
         self.no_evidence = next((n for n, text in enumerate(self.evidence_texts) if text == b"[]"), -1)
         nodes, edges = len(self.node_ids), len(sources)
@@ -180,13 +179,14 @@ class ProjectAdjacency:
         downstream = direction == DOWNSTREAM
         starts = self.out_start if downstream else self.in_start
         near = self.out_to if downstream else self.in_from
-        in_edge, ids = self.in_edge, self.node_ids
-        kinds, kind_table = self.kinds, self.kind_table
-        evidences, evidence, no_evidence = self.evidences, self._evidence, self.no_evidence
+        in_edge, ids, kinds, evidences = self.in_edge, self.node_ids, self.kinds, self.evidences
+        relation_of, origins_of = self.kind_relations, self.kind_origins
+        evidence, none = self._evidence, self.no_evidence
         distance = {start: 0}
         frontier = [start]
         edges: list[dict] = []
-        append = edges.append
+        # Each edge a dict of its own, its lists too (a fresh [] costs least): callers may
+        # change what they get. Comprehensions per node: the fastest way CPython builds them.
         for level in range(1, depth + 1):
             if not frontier:
                 break
@@ -195,21 +195,32 @@ class ProjectAdjacency:
                 first, last = starts[node], starts[node + 1]
                 if first == last:
                     continue
-                here = ids[node]
-                numbers = range(first, last) if downstream else in_edge[first:last]
-                for other, edge in zip(near[first:last], numbers, strict=True):
-                    relation, origins = kind_table[kinds[edge]]
-                    there = ids[other]
-                    # Lists of their own per answer (a fresh [] costs least): callers may change them.
-                    append(
+                here, others = ids[node], near[first:last]
+                if downstream:
+                    edges += [
                         {
-                            "source": here if downstream else there,
-                            "target": there if downstream else here,
-                            "relation": relation,
-                            "sources": [*origins],
-                            "evidence": [] if evidences[edge] == no_evidence else evidence(evidences[edge]),
+                            "source": here,
+                            "target": ids[other],
+                            "relation": relation_of[kind],
+                            "sources": [*origins_of[kind]],
+                            "evidence": [] if code == none else evidence(code),
                         }
-                    )
+                        for other, kind, code in zip(
+                            others, kinds[first:last], evidences[first:last], strict=True
+                        )
+                    ]
+                else:
+                    edges += [
+                        {
+                            "source": ids[other],
+                            "target": here,
+                            "relation": relation_of[kinds[edge]],
+                            "sources": [*origins_of[kinds[edge]]],
+                            "evidence": [] if evidences[edge] == none else evidence(evidences[edge]),
+                        }
+                        for other, edge in zip(others, in_edge[first:last], strict=True)
+                    ]
+                for other in others:
                     if other not in distance:
                         distance[other] = level
                         found.append(other)
