@@ -1,19 +1,23 @@
 """A project's lineage graph held in the web process, so walks run at memory speed.
 
 Each cached graph is keyed by the project's lineage digest (that of its last successful
-sync, which every rebuild changes): loaded on first use, dropped when the digest changes,
+sync: the SHA-256 of everything the graph is built from, so an equal digest is an equal
+graph; a forced rebuild of unchanged inputs keeps it): loaded on first use, dropped when
+the digest changes,
 and evicted least recently used beyond LINEAGE_CACHE_MAX_PROJECTS graphs or
 LINEAGE_CACHE_MAX_MB estimated megabytes in the process. A project of more than
 LINEAGE_CACHE_MAX_EDGES edges is never loaded: it is walked in the database.
 
 The cache holds no access decision. The caller asks for the digest through RLS on every
 request, as the user, and only a digest it was given can reach a graph; a user who may not
-see the project gets no digest, so never a cached graph.
+see the project gets no digest, so never a cached graph. A sync commits the rebuilt graph
+a moment before it records the run's digest: in between, the graph of the previous digest
+still answers, as the rest of the portal shows the last successful sync.
 
 Compact on purpose: node ids are integers; the edges are two CSR arrays (out and in) of
-32-bit integers; node types and each edge's relation and sources are small codes into tuples; each
-edge's evidence is kept as its JSON text (deduplicated) and parsed only when walked. About
-20 bytes per edge and the node ids' and labels' strings per node.
+32-bit integers; node types and each edge's relation and sources are small codes into
+tuples; each edge's evidence is kept as its JSON text (deduplicated) and parsed only when
+walked. About 20 bytes per edge, and the node ids' and labels' strings per node.
 """
 
 import json
@@ -109,35 +113,16 @@ class ProjectAdjacency:
         self.kind_origins = [tuple(json.loads(origin)) if origin else () for _, origin in kind_codes]
         self.evidence_texts = [text.encode() if text else b"[]" for text in evidence_codes]
         self.no_evidence = next((n for n, text in enumerate(self.evidence_texts) if text == b"[]"), -1)
-        nodes, edges = len(self.node_ids), len(sources)
-        # Edges numbered by their place in the out-CSR: out_* hold their attributes there.
-        self.out_start = _starts(sources, nodes)
-        cursor = array("i", self.out_start)
-        self.out_to = array("i", bytes(4 * edges))
-        # Few kinds (a relation and its sources), so two bytes each unless a graph has more.
-        wide = len(kind_codes) >= 2**16
-        self.kinds = array("I" if wide else "H", bytes(edges * (4 if wide else 2)))
-        self.evidences = array("i", bytes(4 * edges))
-        place = array("i", bytes(4 * edges))
-        for edge in range(edges):
-            source = sources[edge]
-            at = cursor[source]
-            cursor[source] = at + 1
-            self.out_to[at] = targets[edge]
-            self.kinds[at] = kinds[edge]
-            self.evidences[at] = evidences[edge]
-            place[edge] = at
-        del kinds, evidences
-        self.in_start = _starts(targets, nodes)
-        cursor = array("i", self.in_start)
-        self.in_from = array("i", bytes(4 * edges))
-        self.in_edge = array("i", bytes(4 * edges))
-        for edge in range(edges):
-            target = targets[edge]
-            at = cursor[target]
-            cursor[target] = at + 1
-            self.in_from[at] = sources[edge]
-            self.in_edge[at] = place[edge]
+        nodes = len(self.node_ids)
+        # Two CSRs, each with the edges' attributes in its own order, so that a walk either
+        # way reads contiguous slices (kind and evidence codes kept in both: 6 bytes an edge).
+        wide = len(kind_codes) >= 2**16  # few kinds (a relation and its sources): two bytes each
+        self.out_start, self.out_to, self.out_kinds, self.out_evidences = _csr(
+            sources, targets, kinds, evidences, nodes, wide=wide
+        )
+        self.in_start, self.in_from, self.in_kinds, self.in_evidences = _csr(
+            targets, sources, kinds, evidences, nodes, wide=wide
+        )
 
     def _size(self) -> int:
         """Estimated bytes held: arrays, strings, the id index and the lists."""
@@ -147,11 +132,12 @@ class ProjectAdjacency:
                 self.types,
                 self.out_start,
                 self.out_to,
-                self.kinds,
-                self.evidences,
+                self.out_kinds,
+                self.out_evidences,
                 self.in_start,
                 self.in_from,
-                self.in_edge,
+                self.in_kinds,
+                self.in_evidences,
             )
         )
         size += sys.getsizeof(self.index) + sum(
@@ -177,9 +163,11 @@ class ProjectAdjacency:
         if start is None or self.types[start] == NO_ROW:
             return None
         downstream = direction == DOWNSTREAM
-        starts = self.out_start if downstream else self.in_start
-        near = self.out_to if downstream else self.in_from
-        in_edge, ids, kinds, evidences = self.in_edge, self.node_ids, self.kinds, self.evidences
+        if downstream:
+            starts, near, kinds, evidences = self.out_start, self.out_to, self.out_kinds, self.out_evidences
+        else:
+            starts, near, kinds, evidences = self.in_start, self.in_from, self.in_kinds, self.in_evidences
+        ids = self.node_ids
         relation_of, origins_of = self.kind_relations, self.kind_origins
         evidence, none = self._evidence, self.no_evidence
         distance = {start: 0}
@@ -196,6 +184,7 @@ class ProjectAdjacency:
                 if first == last:
                     continue
                 here, others = ids[node], near[first:last]
+                attributes = zip(others, kinds[first:last], evidences[first:last], strict=True)
                 if downstream:
                     edges += [
                         {
@@ -205,20 +194,18 @@ class ProjectAdjacency:
                             "sources": [*origins_of[kind]],
                             "evidence": [] if code == none else evidence(code),
                         }
-                        for other, kind, code in zip(
-                            others, kinds[first:last], evidences[first:last], strict=True
-                        )
+                        for other, kind, code in attributes
                     ]
                 else:
                     edges += [
                         {
                             "source": ids[other],
                             "target": here,
-                            "relation": relation_of[kinds[edge]],
-                            "sources": [*origins_of[kinds[edge]]],
-                            "evidence": [] if evidences[edge] == none else evidence(evidences[edge]),
+                            "relation": relation_of[kind],
+                            "sources": [*origins_of[kind]],
+                            "evidence": [] if code == none else evidence(code),
                         }
-                        for other, edge in zip(others, in_edge[first:last], strict=True)
+                        for other, kind, code in attributes
                     ]
                 for other in others:
                     if other not in distance:
@@ -246,6 +233,25 @@ class ProjectAdjacency:
                 self._evidence_memo.clear()
             parsed = self._evidence_memo[code] = json.loads(self.evidence_texts[code])
         return list(parsed)  # a list of its own per answer: callers may extend it
+
+
+def _csr(keys: array, others: array, kinds: array, evidences: array, nodes: int, *, wide: bool) -> tuple:
+    """Edges grouped by `keys` (compressed sparse rows): the start of each node's run, then
+    the other end, kind and evidence code of each edge in that order."""
+    edges = len(keys)
+    starts = _starts(keys, nodes)
+    cursor = array("i", starts)
+    other_of = array("i", bytes(4 * edges))
+    kind_of = array("I" if wide else "H", bytes(edges * (4 if wide else 2)))
+    evidence_of = array("i", bytes(4 * edges))
+    for edge in range(edges):
+        key = keys[edge]
+        at = cursor[key]
+        cursor[key] = at + 1
+        other_of[at] = others[edge]
+        kind_of[at] = kinds[edge]
+        evidence_of[at] = evidences[edge]
+    return starts, other_of, kind_of, evidence_of
 
 
 def _starts(keys: array, nodes: int) -> array:
