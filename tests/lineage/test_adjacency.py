@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from atlas.rls import acting_as
+from customers.models import User
 from customers.services import customer_create, project_create
 from lineage import adjacency
 from lineage.models import LineageNode
@@ -183,3 +184,26 @@ def test_the_least_recently_used_graph_goes_first(system_user, settings):
     info = adjacency.adjacency_info()
     assert info["projects"] == 2 and info["mb"] > 0
     assert set(adjacency._graphs) == {projects[0].pk, projects[2].pk}
+
+
+def test_the_node_page_runs_a_constant_number_of_queries_whether_the_graph_is_loaded_or_not(
+    client, system_user
+):
+    admin = User.objects.create_superuser("root-lineage", password="x")
+    client.force_login(admin)
+    with acting_as(system_user):
+        customer = customer_create(name="Sizes", tenant_url="https://sizes.example.com")
+        small, large = (
+            project_create(customer=customer, name="small"),
+            project_create(customer=customer, name="large"),
+        )
+        _graph(small, [("n0", "n1")], digest="small")
+        _graph(large, [(f"n{i}", f"n{i + step}") for i in range(300) for step in (1, 2, 3)], digest="large")
+    counts = {}
+    for project in (small, large):
+        for state in ("loading", "loaded"):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(f"/projects/{project.pk}/lineage/", {"node": "n0"}).status_code == 200
+            counts.setdefault(state, []).append(len(queries))
+    assert counts["loading"][0] == counts["loading"][1] and counts["loaded"][0] == counts["loaded"][1], counts
+    assert counts["loaded"][0] < counts["loading"][0]
