@@ -177,6 +177,14 @@ QLIK_LINEAGE_API = env.bool("QLIK_LINEAGE_API", default=True)
 LINEAGE_MAX_DEPTH = env.int("LINEAGE_MAX_DEPTH", default=10)
 # The project graph page draws at most this many nodes (the best-connected ones).
 LINEAGE_PAGE_MAX_NODES = env.int("LINEAGE_PAGE_MAX_NODES", default=2000)
+# Upstream/downstream walks use the project's graph held in each web process (lineage/
+# adjacency.py), keyed by its lineage digest. Bounds per process: at most this many projects
+# (least recently used go first; 0 turns the cache off) and this many estimated megabytes;
+# a project of more edges than LINEAGE_CACHE_MAX_EDGES is walked in the database instead.
+# About 20 bytes per edge plus the node ids and labels: 1M edges and 100k nodes take ~40 MB.
+LINEAGE_CACHE_MAX_PROJECTS = env.int("LINEAGE_CACHE_MAX_PROJECTS", default=4)
+LINEAGE_CACHE_MAX_MB = env.int("LINEAGE_CACHE_MAX_MB", default=256)
+LINEAGE_CACHE_MAX_EDGES = env.int("LINEAGE_CACHE_MAX_EDGES", default=2_000_000)
 # When every project syncs in the background (cron syntax, UTC); "" turns the schedule off.
 QLIK_SYNC_SCHEDULE = env.str("QLIK_SYNC_SCHEDULE", default="0 2 * * *")
 

@@ -1,15 +1,19 @@
 """Reads of the lineage graph: nodes, edges, upstream/downstream, impact."""
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Project
+from lineage.adjacency import adjacency_get
 from lineage.models import LineageEdge, LineageNode
-from qlik.selectors import app_list
+from qlik.models import QlikSyncRun
+from qlik.selectors import app_list, sync_run_list
 
 UPSTREAM, DOWNSTREAM = "upstream", "downstream"
 DEFAULT_DEPTH = 5
@@ -59,11 +63,68 @@ def _node_dict(node_id: str, node_type: str, label: str, app_id: str | None, dep
     return {"id": node_id, "type": node_type, "label": label or node_id, "app_id": app_id, "depth": depth}
 
 
+def lineage_graph_digest(*, project: Project) -> str:
+    """The digest of the project's current graph (its last successful sync's), or "".
+
+    One indexed query through RLS, as the requesting user: it is also what lets a request
+    reach a cached graph, so a user who may not see the project gets "" and walks nothing.
+    """
+    sql, template, at = _digest_statement()
+    params = [*template]  # a copy: threads share the template
+    params[at] = project.pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return (row and row[0]) or ""
+
+
+_PROJECT_PLACEHOLDER = -1  # no project has this id
+
+
+@functools.cache
+def _digest_statement() -> tuple[str, tuple, int]:
+    """The ORM's statement for the digest, compiled once per process: on the cached walk's
+    path, Django's compiling of it costs as much as the round trip itself. The SQL is the
+    ORM's, unchanged (not hand-written); only the project id differs between requests."""
+    runs = sync_run_list(project_id=_PROJECT_PLACEHOLDER, status=QlikSyncRun.Status.SUCCEEDED)
+    sql, params = runs.values_list("lineage_digest", flat=True)[:1].query.sql_with_params()
+    (at,) = [n for n, value in enumerate(params) if value == _PROJECT_PLACEHOLDER]
+    return sql, tuple(params), at
+
+
 def lineage_neighbourhood(
     *, project: Project, node_id: str, direction: str, depth: int | None = None
 ) -> Neighbourhood:
     """Every node within `depth` hops upstream (where data comes from) or downstream (where
     it goes), each with its distance, and the edges between them.
+
+    One query when the project's graph is held in this process (lineage/adjacency.py):
+    its digest, read through RLS as the user; the walk is then in memory. The graph is
+    loaded on first use of a digest; projects past the cache's bounds, or synced by no
+    successful run yet, are walked in the database (`lineage_neighbourhood_database`).
+    """
+    if direction not in (UPSTREAM, DOWNSTREAM):
+        raise ValueError(f"direction must be {UPSTREAM!r} or {DOWNSTREAM!r}")
+    depth = lineage_depth_clamp(depth)
+    digest = lineage_graph_digest(project=project)
+    graph = adjacency_get(
+        project=project, digest=digest, recheck=lambda: lineage_graph_digest(project=project)
+    )
+    if graph is None:
+        return lineage_neighbourhood_database(
+            project=project, node_id=node_id, direction=direction, depth=depth
+        )
+    answer = graph.walk(node_id=node_id, direction=direction, depth=depth)
+    if answer is None:
+        raise LineageNodeNotFound(node_id)
+    nodes, edges = answer
+    return Neighbourhood(start=node_id, direction=direction, depth=depth, nodes=nodes, edges=edges)
+
+
+def lineage_neighbourhood_database(
+    *, project: Project, node_id: str, direction: str, depth: int | None = None
+) -> Neighbourhood:
+    """`lineage_neighbourhood` walked in the database, level by level.
 
     Breadth-first, one indexed query per level on (project_id, target) or (project_id,
     source): at most depth + 2 queries whatever the graph's size. Each node is expanded

@@ -70,3 +70,13 @@ def estate_project(db, system_user, fast_client_settings):
         run = qlik_project_sync(project=project, actor=system_user)
         assert run.status == QlikSyncRun.Status.SUCCEEDED, run.error
         yield project, tenant.estate
+
+
+@pytest.fixture(autouse=True)
+def _lineage_cache_cleared():
+    """Each test starts without lineage graphs held in the process (lineage/adjacency.py)."""
+    from lineage.adjacency import adjacency_clear
+
+    adjacency_clear()
+    yield
+    adjacency_clear()
