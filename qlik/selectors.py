@@ -32,6 +32,7 @@ from qlik.models import (
     QlikChange,
     QlikDataConnection,
     QlikDataset,
+    QlikScriptVersion,
     QlikSpace,
     QlikSyncRun,
     QlikUser,
@@ -582,7 +583,22 @@ def script_diff(*, change: QlikChange, context: int = 3) -> list[str] | None:
     longer kept (retention) or predates the change log."""
     if change.kind != QlikChange.Kind.SCRIPT_CHANGED or not (change.script_from and change.script_to):
         return None
-    before, after = change.script_from, change.script_to
+    return script_versions_diff(before=change.script_from, after=change.script_to, context=context)
+
+
+def script_versions(*, project: Project, app_id: str, limit: int = 50) -> list[QlikScriptVersion]:
+    """An app's kept script versions, newest first (the current one has no last_seen_at)."""
+    return list(
+        QlikScriptVersion.objects.filter(project=project, app_id=app_id).order_by(
+            "-first_seen_at", "-row_id"
+        )[:limit]
+    )
+
+
+def script_versions_diff(
+    *, before: QlikScriptVersion, after: QlikScriptVersion, context: int = 3
+) -> list[str]:
+    """The unified diff from one kept version of a script to another, line by line."""
     return list(
         difflib.unified_diff(
             before.script.splitlines(),

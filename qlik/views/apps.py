@@ -2,6 +2,7 @@
 and an app's own page."""
 
 import base64
+import itertools
 import json
 from datetime import datetime
 from urllib.parse import urlencode
@@ -19,9 +20,9 @@ from qlik.script_highlight import script_highlight
 from qlik.views.common import csv_response, param, path_id, project_context, project_or_404
 
 PAGE_SIZE = 50
-APP_CSV_COLUMNS = [
+APP_CSV_COLUMNS = [  # the API's names (README, "The API"): an app's own name is `name`
     "app_id",
-    "app_name",
+    "name",
     "space_id",
     "space_name",
     "owner_id",
@@ -205,6 +206,12 @@ def app_page(request, project_id: int, app_id: str):
     item = app.data.get("item") or {}
     attributes = app.data.get("attributes") or item.get("resourceAttributes") or {}
     usage = app.usage
+    versions = selectors.script_versions(project=project, app_id=app.app_id)
+    # Script history: each kept version against the one before it, newest first.
+    history = [
+        {"version": newer, "diff": selectors.script_versions_diff(before=older, after=newer)}
+        for newer, older in itertools.pairwise(versions)
+    ]
     context = {
         **project_context(project),
         "app": app,
@@ -221,6 +228,8 @@ def app_page(request, project_id: int, app_id: str):
         "api_url": f"/api/v1/projects/{project.pk}/apps/{app.app_id}/",
         "lines": lines,
         "has_script": script is not None,
+        "history": history,
+        "versions": versions,
         "io": io,
         "graph": graph,
         "node_id": node_id,

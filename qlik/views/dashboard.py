@@ -107,7 +107,7 @@ def dashboard_csv(request, project_id: int, name: str):
     writer = csv.writer(response)
     if name == "clean_up":
         writer.writerow(
-            ["app_id", "app_name", "space_name", "usage_classification", "last_reload_at", "last_viewed_at"]
+            ["app_id", "name", "space_name", "usage_classification", "last_reload_at", "last_viewed_at"]
         )
         for app in selectors.apps_to_clean_up(project=project):
             writer.writerow(

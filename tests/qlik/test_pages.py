@@ -4,7 +4,6 @@ node, impact and sync history — what they show, their CSV, RLS, bad input and 
 import csv
 import io
 import re
-import time
 
 import pytest
 from django.db import connection
@@ -354,9 +353,11 @@ def test_no_input_answers_500(consultant, facts):
         for value in FUZZ:
             for name in params:
                 response = consultant.get(f"/projects/{project.pk}/{path}", {name: value})
-                assert response.status_code in (200, 404), (path, name, value, response.status_code)
+                # A NUL byte or an over-long value is a 400 (atlas.request_guard), others 200/404.
+                assert response.status_code in (200, 400, 404), (path, name, value, response.status_code)
     for path in ("apps/%00/", "spaces/%00/", "connections/%00/", "apps/x%27/"):
-        assert consultant.get(f"/projects/{project.pk}/{path}").status_code == 404
+        # A NUL byte is refused before any view (atlas.request_guard); a quote is just no such id.
+        assert consultant.get(f"/projects/{project.pk}/{path}").status_code in (400, 404), path
 
 
 def test_logging_out_returns_to_the_consultants_login(consultant):
@@ -415,13 +416,13 @@ def _project_with_apps(system_user, tag: str, n: int):
     return project
 
 
-def test_every_page_runs_a_constant_number_of_queries_at_100_and_10000_apps(client, system_user, db):
-    started = time.monotonic()
+def test_every_page_runs_a_constant_number_of_queries_at_100_and_1000_apps(client, system_user, db):
+    # Ten times the rows: a query per row (or per space, per connection) would show. The
+    # benches measure speed at 10,000 apps; this counts queries, so 1,000 is enough.
     small, large = (
         _project_with_apps(system_user, "small", 100),
-        _project_with_apps(system_user, "large", 10_000),
+        _project_with_apps(system_user, "large", 1_000),
     )
-    assert time.monotonic() - started < 300
     client.force_login(User.objects.create_superuser("root-p", password="x"))
     counts = {}
     for project, tag in ((small, "small"), (large, "large")):

@@ -158,3 +158,20 @@ def _consultant():
 
     user, _ = User.objects.get_or_create(username="change-reader")
     return user
+
+
+def test_the_app_page_shows_its_script_history_with_the_diff(project, system_user, tenant, client):
+    from customers.services import access_grant
+
+    _sync(project, system_user)
+    _edit_script(tenant, 2, "// reviewed by the consultancy\n")
+    _sync(project, system_user)
+    with acting_as(system_user):
+        access_grant(user=_consultant(), customer=project.customer)
+    client.force_login(_consultant())
+    page = client.get(f"/projects/{project.pk}/apps/{tenant.estate.app_guid(2)}/").content.decode()
+    history = page.split('id="script-history"')[1]
+    assert "2 versions kept" in history
+    assert '<span class="diff-add">+// reviewed by the consultancy</span>' in history
+    unchanged = client.get(f"/projects/{project.pk}/apps/{tenant.estate.app_guid(3)}/").content.decode()
+    assert "no change to show" in unchanged.split('id="script-history"')[1]
