@@ -175,18 +175,18 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
         spool = SpooledLineageGraph(directory, partitions)
         builder = LineageGraphBuilder(spool, connections=connections, includes=includes, spaces=spaces)
         # Only the JSON keys each stage needs, not the whole stored objects.
-        for guid, name, item_id in _stream(apps.values_list("app_id", "appName", "data__item__id")):
+        for guid, name, item_id in _stream(apps.values_list("app_id", "appName", "data__item__id"), "app_id"):
             builder.app(guid, name, str(item_id or ""))
-        for dataset in _stream(datasets.values(*DATASET_FIELDS)):
+        for dataset in _stream(datasets.values(*DATASET_FIELDS), "dataset_id"):
             builder.dataset(dataset)
-        for guid, metadata in _stream(apps.values_list("app_id", "data__reloadMetadata")):
+        for guid, metadata in _stream(apps.values_list("app_id", "data__reloadMetadata"), "app_id"):
             builder.reload_metadata(guid, metadata)
         # (Not joined to the apps: the builder skips scripts of apps it was not given, and a
         # semi-join planned on statistics older than this transaction's rows loops n².)
         scripts = QlikAppScript.objects.filter(project=project)
-        for guid, script in _stream(scripts.values_list("app_id", "script")):
+        for guid, script in _stream(scripts.values_list("app_id", "script"), "app_id"):
             builder.script(guid, script)
-        for guid, lineage_graph in _stream(apps.values_list("app_id", "data__lineageGraph")):
+        for guid, lineage_graph in _stream(apps.values_list("app_id", "data__lineageGraph"), "app_id"):
             builder.lineage_api(guid, lineage_graph)
         # Staged, then one upsert and one delete per table (atlas.bulk): a rebuild after a
         # small change writes the nodes and edges that changed, not the whole graph again.
@@ -207,8 +207,11 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
     return counts
 
 
-def _stream(rows):
-    return rows.order_by().iterator(chunk_size=BATCH_SIZE)
+def _stream(rows, key: str):
+    """Rows in key order (the unique index's): the order contributions reach a node or edge
+    decides the order of its evidence, so a rebuild from the same inputs must read them in
+    the same order, or it would rewrite rows whose only change is that order."""
+    return rows.order_by(key).iterator(chunk_size=BATCH_SIZE)
 
 
 @transaction.atomic
