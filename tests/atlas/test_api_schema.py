@@ -227,3 +227,10 @@ def test_the_docs_page_serves_its_assets_locally(admin_client):
     page = admin_client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
     assert "cdn" not in page.lower() and "https://" not in page
+
+
+def test_a_path_with_a_newline_under_the_api_is_a_json_404(client, db):
+    response = client.get("/api/v1/customers/20C%0Ax/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"]
