@@ -18,7 +18,7 @@ api_v1 = [
     path("", include("qlik.api.urls")),
     path("", include("lineage.api.urls")),
     path("", include("health.api.urls")),
-    re_path(r"(?s)^.*$", api_not_found),  # last: a path the API lacks (newlines too) is a JSON 404
+    re_path(r"^[\s\S]*$", api_not_found),  # last: a path the API lacks (newlines too) is a JSON 404
 ]
 
 urlpatterns = [
