@@ -113,7 +113,7 @@ class Command(BaseCommand):
                 "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables "
                 "WHERE relname = ANY(%s)",
                 [tables],
-            ).fetchone()[0]
+            ).fetchone()
         return int(written)
 
     def _copy_baseline(self, project) -> dict:
