@@ -1,6 +1,8 @@
 """Read-only admin for the synced Qlik metadata."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import display_for_value
+from django.db import models
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import filesizeformat
@@ -36,7 +38,9 @@ def column(field: str, description: str, *, boolean: bool = False):
         if display := getattr(obj, f"get_{field}_display", None):  # a field with choices
             return display()
         value = getattr(obj, field)
-        return EMPTY if value == "" or (value is None and not boolean) else value
+        if boolean:
+            return value
+        return EMPTY if value == "" else display_for_value(value, EMPTY)  # dates as the list shows them
 
     show.__name__ = f"{field}_column"
     return show
@@ -84,7 +88,24 @@ def space_html(obj, space_id: str | None):
 
 
 class QlikAdmin(ReadOnlyModelAdmin):
+    """Labels for people on the change page too: `labels` names the API's fields (appName ...)
+    as people would ("App name"), without touching the models (a verbose_name is a migration)."""
+
     empty_value_display = EMPTY
+    labels: dict[str, str] = {}
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        for field, label in self.labels.items():
+            boolean = isinstance(model._meta.get_field(field), models.BooleanField)
+            setattr(self, f"{field}_shown", column(field, label, boolean=boolean))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *(f"{field}_shown" for field in self.labels)]
+
+    def get_fields(self, request, obj=None):
+        fields = [f"{f}_shown" if f in self.labels else f for f in super().get_fields(request, obj)]
+        return list(dict.fromkeys(fields))  # each once, where the model has it
 
 
 class SpaceListFilter(admin.SimpleListFilter):
@@ -116,6 +137,14 @@ def _app_filters(obj) -> dict:
 
 @admin.register(QlikSpace)
 class QlikSpaceAdmin(QlikAdmin):
+    labels = {
+        "spaceName": "Space name",
+        "spaceId": "Space id (API)",
+        "ownerId": "Owner id",
+        "tenantId": "Tenant id",
+        "createdAt": "Created",
+        "updatedAt": "Updated",
+    }
     list_display = (
         column("spaceName", "Space name"),
         column("type", "Type"),
@@ -149,6 +178,18 @@ class QlikSpaceAdmin(QlikAdmin):
 
 @admin.register(QlikApp)
 class QlikAppAdmin(QlikAdmin):
+    labels = {
+        "appName": "App name",
+        "space_id": "Space id (catalog item)",
+        "spaceId": "Space id (app)",
+        "fileName": "File name",
+        "nodesCount": "Lineage nodes",
+        "edgesCount": "Lineage edges",
+        "rootNodeId": "Root lineage node",
+        "lineageFetched": "Lineage fetched",
+        "lineageSuccess": "Lineage read",
+        "ownerId": "Owner id",
+    }
     list_display = (
         column("appName", "App name"),
         column("status", "Status"),
@@ -240,6 +281,20 @@ class QlikAppAdmin(QlikAdmin):
 
 @admin.register(QlikDataConnection)
 class QlikDataConnectionAdmin(QlikAdmin):
+    labels = {
+        "qName": "Connection name",
+        "qType": "Type",
+        "qID": "Engine id",
+        "qri": "QRI",
+        "space": "Space id",
+        "qLogOn": "Log-on",
+        "datasourceID": "Data source",
+        "qArchitecture": "Architecture",
+        "qCredentialsID": "Credentials id",
+        "qEngineObjectID": "Engine object id",
+        "qConnectStatement": "Connect statement",
+        "qSeparateCredentials": "Separate credentials",
+    }
     list_display = (
         column("qName", "Connection name"),
         column("qType", "Type"),
@@ -261,6 +316,19 @@ class QlikDataConnectionAdmin(QlikAdmin):
 
 @admin.register(QlikDataset)
 class QlikDatasetAdmin(QlikAdmin):
+    labels = {
+        "name": "Dataset name",
+        "resourceSubType": "Kind",
+        "resourceId": "Resource id",
+        "spaceId": "Space id",
+        "ownerId": "Owner id",
+        "qri": "QRI",
+        "secureQri": "Secure QRI",
+        "technicalName": "Technical name",
+        "dataStoreType": "Stored in",
+        "createdAt": "Created",
+        "updatedAt": "Updated",
+    }
     list_display = (
         column("name", "Dataset name"),
         column("resourceSubType", "Kind"),
@@ -306,6 +374,19 @@ class QlikUserAdmin(QlikAdmin):
 
 @admin.register(QlikAppUsage)
 class QlikAppUsageAdmin(QlikAdmin):
+    labels = {
+        "appName": "App name",
+        "windowDays": "Window (days)",
+        "generatedAt": "Generated",
+        "artifactFileName": "Artifact file",
+        "usageReloads": "Reloads",
+        "usageAppOpens": "App opens",
+        "usageSheetViews": "Sheet views",
+        "usageUniqueUsers": "Unique users",
+        "usageLastReloadAt": "Last reload",
+        "usageLastViewedAt": "Last viewed",
+        "usageClassification": "Usage",
+    }
     list_display = (
         column("appName", "App name"),
         column("usageClassification", "Usage"),
@@ -359,7 +440,7 @@ class QlikSyncRunAdmin(QlikAdmin):
     list_select_related = ("project__customer", "requested_by")
     search_fields = ("error", "notes")
     date_hierarchy = None
-    exclude = ()
+    exclude = ("storage_seconds", "changes_seconds")  # shown as times
     readonly_fields = ()
 
     def get_readonly_fields(self, request, obj=None):
