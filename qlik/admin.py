@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from atlas.admin import ProjectListFilter, ReadOnlyModelAdmin, changelist_url, links_html
 from lineage.identity import ITEM_ID, app_guid
 from lineage.models import LineageEdge, LineageNode
-from lineage.selectors import lineage_app_io
+from lineage.selectors import LineageNodeNotFound, lineage_app_io
 from qlik.models import (
     QlikApp,
     QlikAppScript,
@@ -254,7 +254,10 @@ class QlikAppAdmin(QlikAdmin):
 
     def _lineage_io(self, obj) -> dict:
         if not hasattr(obj, "_lineage_io"):
-            obj._lineage_io = lineage_app_io(project=obj.project, app_id=obj.app_id)
+            try:
+                obj._lineage_io = lineage_app_io(project=obj.project, app_id=obj.app_id)
+            except LineageNodeNotFound:  # no lineage read for it (yet): nothing to list, not a 500
+                obj._lineage_io = {"sources": [], "outputs": []}
         return obj._lineage_io
 
     def _node_links(self, obj, nodes: list[dict]):
