@@ -3,13 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from atlas.admin import EstimatedCountPaginator
 from atlas.rls import acting_as
-from customers.models import User
+from customers.models import Customer, Project, User
+from customers.services import access_grant
 from lineage.models import LineageNode
 from lineage.services import lineage_graph_replace
 from qlik.admin import seconds_text
@@ -17,6 +19,8 @@ from qlik.models import QlikApp, QlikAppUsage, QlikSyncRun
 from qlik.services import qlik_snapshot_replace
 from qlik.sync.runs import sync_run_finish, sync_run_start
 from qlik.sync.store import QlikSnapshot
+from tests.browser import live_portal as _live_portal  # noqa: F401 (a fixture, "live_portal")
+from tests.browser import page as _browser_page  # noqa: F401 (a fixture, "page")
 from tests.factories import PROJECT_SCOPED_MODELS, snapshot_for, tenant_create
 
 
@@ -292,3 +296,51 @@ def test_seconds_read_as_people_say_them():
         "1 h",
         "1 h 2 min",
     ]
+
+
+@pytest.fixture
+def committed_failed_run(django_db_setup, django_db_blocker):
+    """A staff user and a tenant whose last sync failed with a long error, committed for the
+    server thread."""
+    with django_db_blocker.unblock():
+        system = User.objects.get(username=settings.ATLAS_SYSTEM_USERNAME)
+        tenant = tenant_create("wide")
+        staff = User.objects.create_user(username="support-wide", password="browser-pw", is_staff=True)
+        with acting_as(system):
+            access_grant(user=staff, customer=tenant.customer)
+            run = sync_run_start(project=tenant.project, trigger=QlikSyncRun.Trigger.SCHEDULE)
+            sync_run_finish(run=run, error=LONG_ERROR)
+        yield tenant
+        with acting_as(system):
+            Project.objects.filter(pk=tenant.project.pk).delete()
+            Customer.objects.filter(pk=tenant.customer.pk).delete()
+            User.objects.filter(pk__in=[staff.pk, tenant.user.pk]).delete()
+
+
+LONG_ERROR = (
+    "QlikAuthError: Qlik answered 401 Unauthorized for GET "
+    "https://acme.example.qlikcloud.com/api/v1/spaces?limit=100&next=abcdef0123456789: "
+    "the API key was rejected (expired or revoked). " * 3
+)
+
+
+@pytest.mark.browser
+def test_every_changelist_column_is_in_view_on_a_laptop(committed_failed_run, live_portal, page, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_portal}/admin/")
+    page.fill("#id_username", "support-wide")
+    page.fill("#id_password", "browser-pw")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    for name in ("qliksyncrun", "qlikapp", "qlikappusage", "qlikdataset", "qlikdataconnection"):
+        page.goto(f"{live_portal}{reverse(f'admin:qlik_{name}_changelist')}")
+        table, box = page.evaluate(
+            "() => [document.querySelector('#result_list').scrollWidth,"
+            " document.querySelector('#changelist .results').clientWidth]"
+        )
+        assert table <= box, name  # no column cut off or behind a scrollbar
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366, name
+    page.goto(f"{live_portal}{reverse('admin:qlik_qliksyncrun_changelist')}")
+    assert page.locator("td.field-short_error").first.is_visible()
+    assert "401 Unauthorized" in page.locator("td.field-short_error").first.inner_text()
