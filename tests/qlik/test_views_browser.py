@@ -167,3 +167,61 @@ def test_consultant_walks_dashboard_browser_app_script_lineage_impact_and_logs_o
     page.wait_for_selector("text=Acme Cloud")
     assert not [e for e in errors if "404" not in e], errors
     connection.close()
+
+
+def test_the_lineage_graph_searches_filters_by_type_and_resets(
+    acme_and_globex, live_portal, page, monkeypatch
+):
+    """The search box highlights and centres the match; a type filter hides its nodes and their
+    edges; Reset brings everything back; no console error."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    acme_project, _, estate = acme_and_globex
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_portal}/accounts/login/")
+    page.fill("input[name=username]", "consultant")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    node = f"app:{estate.app_guid(5)}"
+    page.goto(f"{live_portal}/projects/{acme_project.pk}/lineage/?node={node}")
+    page.wait_for_selector("#lineage-graph[data-drawn]")
+    graph = page.locator("#lineage-graph")
+    model = estate.app_item(5)["name"]
+
+    page.fill("#graph-search", model.upper()[2:-1])  # any case, any part of the label
+    current = graph.locator("g.node.match.current")
+    assert current.count() == 1
+    assert current.get_attribute("data-id") == node
+    matches = graph.locator("g.node.match").count()
+    assert "of " + str(matches) in page.inner_text("#graph-search-count")
+    page.press("#graph-search", "Enter")  # cycles: still exactly one current match
+    assert graph.locator("g.node.match.current").count() == 1
+    # centred: the view's middle lies on the current match
+    x, y, w, h = (float(v) for v in graph.get_attribute("viewBox").split())
+    box = page.evaluate(
+        "() => { const b = document.querySelector('#lineage-graph g.node.current').getBBox();"
+        " const t = document.querySelector('#lineage-graph g.node.current').transform.baseVal[0].matrix;"
+        " return [t.e, t.f, b.width, b.height]; }"
+    )
+    assert box[0] <= x + w / 2 <= box[0] + box[2] and box[1] <= y + h / 2 <= box[1] + box[3]
+
+    tables = graph.locator("g.node.t-table")
+    assert tables.count() > 0
+    page.uncheck("#graph-types input[value=table]")
+    assert all(tables.nth(i).is_hidden() for i in range(tables.count()))
+    assert graph.locator("g.node.t-app").first.is_visible()
+    table_ids = {tables.nth(i).get_attribute("data-id") for i in range(tables.count())}
+    embedded = json.loads(page.locator("#graph-data").inner_text())
+    touching = [
+        e for e in embedded["edges"] if {e["source"], e["target"]} & table_ids and e["source"] != e["target"]
+    ]
+    assert graph.locator("path.edge.filtered").count() == len(touching) > 0
+
+    page.click("#graph-reset")
+    assert page.input_value("#graph-search") == ""
+    assert page.is_checked("#graph-types input[value=table]")
+    assert tables.first.is_visible()
+    assert graph.locator("g.node.match, g.node.selected, g.node.dim, path.edge.filtered").count() == 0
+    assert not [e for e in errors if "404" not in e], errors  # the browser's own /favicon.ico
+    connection.close()

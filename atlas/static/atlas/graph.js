@@ -117,7 +117,7 @@
       el("title", {}, g).textContent = `${n.type}: ${n.label}\n${n.id}`;
       nodeEls.set(n.id, g);
     });
-    return { nodes, shown, nodeEls, edgeEls, view, apply, home };
+    return { nodes, shown, nodeEls, edgeEls, view, apply, home, xy, svg, hidden: new Set(), matches: [], current: -1 };
   }
 
   function reach(start, edges, forward) {
@@ -162,13 +162,119 @@
     if (node.app_id) add("p", `App ${node.app_id}`, { class: "muted" });
   }
 
+  // Set the view to a box of the scene, padded, at the frame's aspect ratio, so that panning
+  // and zooming afterwards move by the pixels the user sees.
+  function fitBox(state, x0, y0, x1, y1, pad) {
+    const svg = state.svg, cw = svg.clientWidth || 800, ch = svg.clientHeight || 500;
+    let w = x1 - x0 + 2 * pad, h = y1 - y0 + 2 * pad;
+    if (w / h < cw / ch) w = (h * cw) / ch; else h = (w * ch) / cw;
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    Object.assign(state.view, { x: cx - w / 2, y: cy - h / 2, w, h });
+    state.apply();
+  }
+
+  function fitNodes(state, ids, pad) {
+    const points = ids.filter((id) => state.xy.has(id)).map((id) => state.xy.get(id));
+    if (!points.length) return;
+    const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+    // Never closer than about a node and a half across: a single node should keep its context.
+    const x0 = Math.min(...xs), x1 = Math.max(...xs) + NODE_W, y0 = Math.min(...ys), y1 = Math.max(...ys) + NODE_H;
+    const grow = Math.max(0, NODE_W * 1.5 - (x1 - x0)) / 2;
+    fitBox(state, x0 - grow, y0, x1 + grow, y1, pad);
+  }
+
+  // The selected node and its direct neighbours, among the nodes not filtered out.
+  function neighbourhood(state, id) {
+    const ids = new Set([id]);
+    state.shown.forEach((e) => {
+      if (e.source === id) ids.add(e.target);
+      if (e.target === id) ids.add(e.source);
+    });
+    const type = new Map(state.nodes.map((n) => [n.id, n.type]));
+    return [...ids].filter((n) => n === id || !state.hidden.has(type.get(n)));
+  }
+
+  // Centre a node; zoom in far enough to read its label when the view is zoomed out further.
+  function centre(state, id) {
+    const [x, y] = state.xy.get(id), cw = state.svg.clientWidth || 800, ch = state.svg.clientHeight || 500;
+    let { w, h } = state.view;
+    if (w > cw) { w = cw; h = ch; }
+    Object.assign(state.view, { x: x + NODE_W / 2 - w / 2, y: y + NODE_H / 2 - h / 2, w, h });
+    state.apply();
+  }
+
+  function search(state, query, count) {
+    const q = query.trim().toLowerCase();
+    state.matches = q ? state.nodes.filter((n) => !state.hidden.has(n.type) && n.label.toLowerCase().includes(q)).map((n) => n.id) : [];
+    state.current = state.matches.length ? 0 : -1;
+    const found = new Set(state.matches);
+    state.nodeEls.forEach((g, id) => { g.classList.toggle("match", found.has(id)); g.classList.remove("current"); });
+    showMatch(state, count, q);
+  }
+
+  function showMatch(state, count, q) {
+    state.nodeEls.forEach((g) => g.classList.remove("current"));
+    if (count) count.textContent = !q ? "" : state.matches.length ? `${state.current + 1} of ${state.matches.length}` : "no match";
+    if (state.current < 0) return;
+    const id = state.matches[state.current];
+    state.nodeEls.get(id).classList.add("current");
+    centre(state, id);
+  }
+
+  function filter(state) {
+    const type = new Map(state.nodes.map((n) => [n.id, n.type]));
+    state.nodeEls.forEach((g, id) => g.classList.toggle("filtered", state.hidden.has(type.get(id))));
+    state.edgeEls.forEach(({ edge, path }) =>
+      path.classList.toggle("filtered", state.hidden.has(type.get(edge.source)) || state.hidden.has(type.get(edge.target))));
+  }
+
+  function clearSelection(state, details, intro) {
+    state.nodeEls.forEach((g) => g.classList.remove("selected", "up", "down", "dim", "match", "current"));
+    state.edgeEls.forEach(({ edge, path }) => path.setAttribute("class", `edge rel-${edge.relation}`));
+    state.matches = []; state.current = -1;
+    if (details && intro) details.replaceChildren(...intro.map((n) => n.cloneNode(true)));
+  }
+
+  function wireTools(state, details) {
+    const box = document.getElementById("graph-search"), count = document.getElementById("graph-search-count");
+    const intro = details ? [...details.childNodes].map((n) => n.cloneNode(true)) : null;
+    if (box) {
+      box.addEventListener("input", () => search(state, box.value, count));
+      box.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          if (!state.matches.length) return;
+          state.current = (state.current + (event.shiftKey ? state.matches.length - 1 : 1)) % state.matches.length;
+          showMatch(state, count, box.value.trim());
+        }
+        if (event.key === "Escape") { box.value = ""; search(state, "", count); }
+      });
+    }
+    const boxes = [...document.querySelectorAll("#graph-types input[type=checkbox]")];
+    boxes.forEach((input) => input.addEventListener("change", () => {
+      if (input.checked) state.hidden.delete(input.value); else state.hidden.add(input.value);
+      filter(state);
+      if (box && box.value.trim()) search(state, box.value, count);
+    }));
+    const reset = document.getElementById("graph-reset");
+    if (reset) reset.addEventListener("click", () => {
+      if (box) box.value = "";
+      if (count) count.textContent = "";
+      boxes.forEach((input) => { input.checked = true; });
+      state.hidden.clear();
+      filter(state);
+      clearSelection(state, details, intro);
+      Object.assign(state.view, state.home); state.apply();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const svg = document.getElementById("lineage-graph");
     if (!svg) return;
     const data = JSON.parse(document.getElementById("graph-data").textContent);
     const details = document.getElementById("node-details");
     const state = draw(svg, data);
-    svg.dataset.drawn = String(state.nodeEls.size);
+    wireTools(state, details);
     let drag = null;
     svg.addEventListener("pointerdown", (event) => {
       const node = event.target.closest("g.node");
@@ -213,5 +319,6 @@
       if (event.key === "0") { Object.assign(state.view, state.home); state.apply(); }
     });
     if (data.start && state.nodeEls.has(data.start)) select(state, data.start, details, svg.dataset);
+    svg.dataset.drawn = String(state.nodeEls.size);
   });
 })();
