@@ -217,6 +217,9 @@ def test_the_lineage_graph_searches_filters_by_type_and_resets(
         e for e in embedded["edges"] if {e["source"], e["target"]} & table_ids and e["source"] != e["target"]
     ]
     assert graph.locator("path.edge.filtered").count() == len(touching) > 0
+    graph.locator("g.node.t-app").first.click()  # selecting re-colours edges; hidden ones stay hidden
+    assert graph.locator("path.edge.filtered").count() == len(touching)
+    assert all(tables.nth(i).is_hidden() for i in range(tables.count()))
 
     page.click("#graph-reset")
     assert page.input_value("#graph-search") == ""
@@ -224,4 +227,38 @@ def test_the_lineage_graph_searches_filters_by_type_and_resets(
     assert tables.first.is_visible()
     assert graph.locator("g.node.match, g.node.selected, g.node.dim, path.edge.filtered").count() == 0
     assert not [e for e in errors if "404" not in e], errors  # the browser's own /favicon.ico
+    connection.close()
+
+
+def test_same_layer_edges_bow_out_of_their_layer(acme_and_globex, live_portal, page, monkeypatch):
+    """An edge between two nodes of one layer leaves the right side and bows into the gap to the
+    next layer, so no box hides it."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    acme_project, _, _ = acme_and_globex
+    page.goto(f"{live_portal}/accounts/login/")
+    page.fill("input[name=username]", "consultant")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_portal}/projects/{acme_project.pk}/lineage/")  # the project graph: longest-path layers
+    page.wait_for_selector("#lineage-graph[data-drawn]")
+    checked = page.evaluate(
+        """() => {
+        const data = JSON.parse(document.getElementById('graph-data').textContent);
+        const node = (id) => document.querySelector(`#lineage-graph g.node[data-id="${CSS.escape(id)}"]`);
+        const at = (id) => node(id).transform.baseVal[0].matrix;
+        const paths = [...document.querySelectorAll('#lineage-graph path.edge')];
+        const edges = data.edges.filter((e) => e.source !== e.target && node(e.source) && node(e.target));
+        let same = 0;
+        edges.forEach((e, i) => {
+          const s = at(e.source), t = at(e.target);
+          if (s.e !== t.e) return;
+          same += 1;
+          const box = paths[i].getBBox(), right = s.e + 210;
+          const out = paths[i].classList.contains('same-layer') && box.x >= right - 1 && box.width >= 10;
+          if (!out) throw new Error('hidden: ' + e.source + ' -> ' + e.target);
+        });
+        return [same, document.querySelectorAll('#lineage-graph path.edge.same-layer').length];
+      }"""
+    )
+    assert checked[0] == checked[1]
     connection.close()

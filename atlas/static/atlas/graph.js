@@ -102,8 +102,20 @@
     const nodeLayer = el("g", { class: "nodes" }, scene);
     const edgeEls = shown.map((e) => {
       const [x1, y1] = xy.get(e.source), [x2, y2] = xy.get(e.target);
-      const sx = x1 + NODE_W, sy = y1 + NODE_H / 2, tx = x2, ty = y2 + NODE_H / 2, bend = Math.max(40, Math.abs(tx - sx) / 2);
-      const path = el("path", { class: "edge rel-" + e.relation, "marker-end": "url(#arrow)", d: `M${sx},${sy} C${sx + bend},${sy} ${tx - bend},${ty} ${tx},${ty}` }, edgeLayer);
+      let d, kind = "";
+      if (layer.get(e.source) === layer.get(e.target)) {
+        // Within one layer a straight or S-shaped line would run behind the boxes between the
+        // two nodes: leave from the right side, bow out into the gap, come back to the target's
+        // right side. The further apart, the wider the bow, so nested edges do not overlap.
+        const sx = x1 + NODE_W, sy = y1 + NODE_H / 2, ty = y2 + NODE_H / 2;
+        const bow = Math.min(LAYER_GAP * 0.4, 30 + Math.abs(ty - sy) * 0.3);
+        d = `M${sx},${sy} C${sx + bow},${sy} ${sx + bow},${ty} ${sx},${ty}`;
+        kind = " same-layer";
+      } else {
+        const sx = x1 + NODE_W, sy = y1 + NODE_H / 2, tx = x2, ty = y2 + NODE_H / 2, bend = Math.max(40, Math.abs(tx - sx) / 2);
+        d = `M${sx},${sy} C${sx + bend},${sy} ${tx - bend},${ty} ${tx},${ty}`;
+      }
+      const path = el("path", { class: "edge rel-" + e.relation + kind, "marker-end": "url(#arrow)", d }, edgeLayer);
       el("title", {}, path).textContent = `${e.relation} (${(e.sources || []).join(", ")})`;
       return { edge: e, path };
     });
@@ -143,7 +155,8 @@
     state.edgeEls.forEach(({ edge, path }) => {
       const lit = (edge.target === id || up.has(edge.target)) && (up.has(edge.source) || edge.source === id) ? "up"
         : (edge.source === id || down.has(edge.source)) && (down.has(edge.target) || edge.target === id) ? "down" : "";
-      path.setAttribute("class", `edge rel-${edge.relation} ${lit || "dim"}`);
+      path.classList.remove("up", "down", "dim");
+      path.classList.add(lit || "dim");  // classList, not the attribute: a filtered edge stays hidden
     });
     const node = state.nodes.find((n) => n.id === id);
     const focus = `${dataset.base}?node=${encodeURIComponent(id)}`;
@@ -230,7 +243,7 @@
 
   function clearSelection(state, details, intro) {
     state.nodeEls.forEach((g) => g.classList.remove("selected", "up", "down", "dim", "match", "current"));
-    state.edgeEls.forEach(({ edge, path }) => path.setAttribute("class", `edge rel-${edge.relation}`));
+    state.edgeEls.forEach(({ path }) => path.classList.remove("up", "down", "dim"));
     state.matches = []; state.current = -1;
     if (details && intro) details.replaceChildren(...intro.map((n) => n.cloneNode(true)));
   }
