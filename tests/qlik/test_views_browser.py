@@ -262,3 +262,51 @@ def test_same_layer_edges_bow_out_of_their_layer(acme_and_globex, live_portal, p
     )
     assert checked[0] == checked[1]
     connection.close()
+
+
+def test_clicking_a_node_frames_its_neighbourhood_with_readable_labels(
+    acme_and_globex, live_portal, page, monkeypatch
+):
+    """Fit shows everything; a click frames the node and its direct neighbours instead, at a zoom
+    where the labels can be read."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    acme_project, _, _ = acme_and_globex
+    page.goto(f"{live_portal}/accounts/login/")
+    page.fill("input[name=username]", "consultant")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_portal}/projects/{acme_project.pk}/lineage/")  # the project graph
+    page.wait_for_selector("#lineage-graph[data-drawn]")
+    graph = page.locator("#lineage-graph")
+    page.click("#graph-fit")
+    whole = graph.get_attribute("viewBox")
+    node = graph.locator("g.node.t-app").first
+    node_id = node.get_attribute("data-id")
+    node.click()
+    page.wait_for_function(f"document.getElementById('lineage-graph').getAttribute('viewBox') !== '{whole}'")
+    framed = page.evaluate(
+        """(id) => {
+        const svg = document.getElementById('lineage-graph');
+        const [x, y, w, h] = svg.getAttribute('viewBox').split(' ').map(Number);
+        const data = JSON.parse(document.getElementById('graph-data').textContent);
+        const near = new Set([id]);
+        data.edges.forEach((e) => {
+          if (e.source === id) near.add(e.target);
+          if (e.target === id) near.add(e.source);
+        });
+        const inside = [...near].every((n) => {
+          const g = svg.querySelector(`g.node[data-id="${CSS.escape(n)}"]`);
+          if (!g) return true;
+          const m = g.transform.baseVal[0].matrix;
+          return m.e >= x - 1 && m.e + 210 <= x + w + 1 && m.f >= y - 1 && m.f + 26 <= y + h + 1;
+        });
+        const scale = Math.min(svg.clientWidth / w, svg.clientHeight / h);
+        return { inside, fontPx: 12 * scale, selected: svg.querySelector('g.node.selected').dataset.id };
+      }""",
+        node_id,
+    )
+    assert framed["selected"] == node_id
+    assert framed["inside"]
+    assert float(whole.split()[2]) > float(graph.get_attribute("viewBox").split()[2])  # zoomed in
+    assert framed["fontPx"] >= 8
+    connection.close()

@@ -275,6 +275,7 @@
       if (count) count.textContent = "";
       boxes.forEach((input) => { input.checked = true; });
       state.hidden.clear();
+      clearTimeout(state.fitTimer);
       filter(state);
       clearSelection(state, details, intro);
       Object.assign(state.view, state.home); state.apply();
@@ -291,7 +292,15 @@
     let drag = null;
     svg.addEventListener("pointerdown", (event) => {
       const node = event.target.closest("g.node");
-      if (node) { select(state, node.dataset.id, details, svg.dataset); return; }
+      if (node) {
+        const id = node.dataset.id;
+        select(state, id, details, svg.dataset);
+        // Then frame its neighbourhood, readable, rather than all nodes; a moment later, so the
+        // second click of a double-click still lands on this node.
+        clearTimeout(state.fitTimer);
+        state.fitTimer = setTimeout(() => fitNodes(state, neighbourhood(state, id), 40), 250);
+        return;
+      }
       drag = { x: event.clientX, y: event.clientY, vx: state.view.x, vy: state.view.y };
       svg.setPointerCapture(event.pointerId);
     });
@@ -317,10 +326,11 @@
     }, { passive: false });
     svg.addEventListener("dblclick", (event) => {
       const node = event.target.closest("g.node");
+      clearTimeout(state.fitTimer);
       if (node) window.location.href = `${svg.dataset.base}?node=${encodeURIComponent(node.dataset.id)}`;
     });
     const fit = document.getElementById("graph-fit");
-    if (fit) fit.addEventListener("click", () => { Object.assign(state.view, state.home); state.apply(); });
+    if (fit) fit.addEventListener("click", () => { clearTimeout(state.fitTimer); Object.assign(state.view, state.home); state.apply(); });
     svg.addEventListener("keydown", (event) => {
       const step = state.view.w / 10, keys = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
       if (keys[event.key]) { state.view.x += keys[event.key][0]; state.view.y += keys[event.key][1]; state.apply(); event.preventDefault(); }
@@ -331,7 +341,10 @@
       }
       if (event.key === "0") { Object.assign(state.view, state.home); state.apply(); }
     });
-    if (data.start && state.nodeEls.has(data.start)) select(state, data.start, details, svg.dataset);
+    if (data.start && state.nodeEls.has(data.start)) {
+      select(state, data.start, details, svg.dataset);
+      fitNodes(state, neighbourhood(state, data.start), 40);
+    }
     svg.dataset.drawn = String(state.nodeEls.size);
   });
 })();
