@@ -28,6 +28,7 @@ def lineage_graph_page(request, project_id: int):
     else:
         graph = selectors.lineage_project_graph(project=project, limit=settings.LINEAGE_PAGE_MAX_NODES)
     context = {**project_context(project), "node_id": node_id, "node": node, "depth": depth, "graph": graph}
+    context["graph_types"] = LineageNode.NodeType.values  # the graph's type filters
     return render(request, "lineage/graph.html", context)
 
 

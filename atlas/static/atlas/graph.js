@@ -102,8 +102,20 @@
     const nodeLayer = el("g", { class: "nodes" }, scene);
     const edgeEls = shown.map((e) => {
       const [x1, y1] = xy.get(e.source), [x2, y2] = xy.get(e.target);
-      const sx = x1 + NODE_W, sy = y1 + NODE_H / 2, tx = x2, ty = y2 + NODE_H / 2, bend = Math.max(40, Math.abs(tx - sx) / 2);
-      const path = el("path", { class: "edge rel-" + e.relation, "marker-end": "url(#arrow)", d: `M${sx},${sy} C${sx + bend},${sy} ${tx - bend},${ty} ${tx},${ty}` }, edgeLayer);
+      let d, kind = "";
+      if (layer.get(e.source) === layer.get(e.target)) {
+        // Within one layer a straight or S-shaped line would run behind the boxes between the
+        // two nodes: leave from the right side, bow out into the gap, come back to the target's
+        // right side. The further apart, the wider the bow, so nested edges do not overlap.
+        const sx = x1 + NODE_W, sy = y1 + NODE_H / 2, ty = y2 + NODE_H / 2;
+        const bow = Math.min(LAYER_GAP * 0.4, 30 + Math.abs(ty - sy) * 0.3);
+        d = `M${sx},${sy} C${sx + bow},${sy} ${sx + bow},${ty} ${sx},${ty}`;
+        kind = " same-layer";
+      } else {
+        const sx = x1 + NODE_W, sy = y1 + NODE_H / 2, tx = x2, ty = y2 + NODE_H / 2, bend = Math.max(40, Math.abs(tx - sx) / 2);
+        d = `M${sx},${sy} C${sx + bend},${sy} ${tx - bend},${ty} ${tx},${ty}`;
+      }
+      const path = el("path", { class: "edge rel-" + e.relation + kind, "marker-end": "url(#arrow)", d }, edgeLayer);
       el("title", {}, path).textContent = `${e.relation} (${(e.sources || []).join(", ")})`;
       return { edge: e, path };
     });
@@ -117,7 +129,7 @@
       el("title", {}, g).textContent = `${n.type}: ${n.label}\n${n.id}`;
       nodeEls.set(n.id, g);
     });
-    return { nodes, shown, nodeEls, edgeEls, view, apply, home };
+    return { nodes, shown, nodeEls, edgeEls, view, apply, home, xy, svg, hidden: new Set(), matches: [], current: -1 };
   }
 
   function reach(start, edges, forward) {
@@ -143,7 +155,8 @@
     state.edgeEls.forEach(({ edge, path }) => {
       const lit = (edge.target === id || up.has(edge.target)) && (up.has(edge.source) || edge.source === id) ? "up"
         : (edge.source === id || down.has(edge.source)) && (down.has(edge.target) || edge.target === id) ? "down" : "";
-      path.setAttribute("class", `edge rel-${edge.relation} ${lit || "dim"}`);
+      path.classList.remove("up", "down", "dim");
+      path.classList.add(lit || "dim");  // classList, not the attribute: a filtered edge stays hidden
     });
     const node = state.nodes.find((n) => n.id === id);
     const focus = `${dataset.base}?node=${encodeURIComponent(id)}`;
@@ -162,17 +175,132 @@
     if (node.app_id) add("p", `App ${node.app_id}`, { class: "muted" });
   }
 
+  // Set the view to a box of the scene, padded, at the frame's aspect ratio, so that panning
+  // and zooming afterwards move by the pixels the user sees.
+  function fitBox(state, x0, y0, x1, y1, pad) {
+    const svg = state.svg, cw = svg.clientWidth || 800, ch = svg.clientHeight || 500;
+    let w = x1 - x0 + 2 * pad, h = y1 - y0 + 2 * pad;
+    if (w / h < cw / ch) w = (h * cw) / ch; else h = (w * ch) / cw;
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    Object.assign(state.view, { x: cx - w / 2, y: cy - h / 2, w, h });
+    state.apply();
+  }
+
+  function fitNodes(state, ids, pad) {
+    const points = ids.filter((id) => state.xy.has(id)).map((id) => state.xy.get(id));
+    if (!points.length) return;
+    const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+    // Never closer than about a node and a half across: a single node should keep its context.
+    const x0 = Math.min(...xs), x1 = Math.max(...xs) + NODE_W, y0 = Math.min(...ys), y1 = Math.max(...ys) + NODE_H;
+    const grow = Math.max(0, NODE_W * 1.5 - (x1 - x0)) / 2;
+    fitBox(state, x0 - grow, y0, x1 + grow, y1, pad);
+  }
+
+  // The selected node and its direct neighbours, among the nodes not filtered out.
+  function neighbourhood(state, id) {
+    const ids = new Set([id]);
+    state.shown.forEach((e) => {
+      if (e.source === id) ids.add(e.target);
+      if (e.target === id) ids.add(e.source);
+    });
+    const type = new Map(state.nodes.map((n) => [n.id, n.type]));
+    return [...ids].filter((n) => n === id || !state.hidden.has(type.get(n)));
+  }
+
+  // Centre a node; zoom in far enough to read its label when the view is zoomed out further.
+  function centre(state, id) {
+    const [x, y] = state.xy.get(id), cw = state.svg.clientWidth || 800, ch = state.svg.clientHeight || 500;
+    let { w, h } = state.view;
+    if (w > cw) { w = cw; h = ch; }
+    Object.assign(state.view, { x: x + NODE_W / 2 - w / 2, y: y + NODE_H / 2 - h / 2, w, h });
+    state.apply();
+  }
+
+  function search(state, query, count) {
+    const q = query.trim().toLowerCase();
+    state.matches = q ? state.nodes.filter((n) => !state.hidden.has(n.type) && n.label.toLowerCase().includes(q)).map((n) => n.id) : [];
+    state.current = state.matches.length ? 0 : -1;
+    const found = new Set(state.matches);
+    state.nodeEls.forEach((g, id) => { g.classList.toggle("match", found.has(id)); g.classList.remove("current"); });
+    showMatch(state, count, q);
+  }
+
+  function showMatch(state, count, q) {
+    state.nodeEls.forEach((g) => g.classList.remove("current"));
+    if (count) count.textContent = !q ? "" : state.matches.length ? `${state.current + 1} of ${state.matches.length}` : "no match";
+    if (state.current < 0) return;
+    const id = state.matches[state.current];
+    state.nodeEls.get(id).classList.add("current");
+    centre(state, id);
+  }
+
+  function filter(state) {
+    const type = new Map(state.nodes.map((n) => [n.id, n.type]));
+    state.nodeEls.forEach((g, id) => g.classList.toggle("filtered", state.hidden.has(type.get(id))));
+    state.edgeEls.forEach(({ edge, path }) =>
+      path.classList.toggle("filtered", state.hidden.has(type.get(edge.source)) || state.hidden.has(type.get(edge.target))));
+  }
+
+  function clearSelection(state, details, intro) {
+    state.nodeEls.forEach((g) => g.classList.remove("selected", "up", "down", "dim", "match", "current"));
+    state.edgeEls.forEach(({ path }) => path.classList.remove("up", "down", "dim"));
+    state.matches = []; state.current = -1;
+    if (details && intro) details.replaceChildren(...intro.map((n) => n.cloneNode(true)));
+  }
+
+  function wireTools(state, details) {
+    const box = document.getElementById("graph-search"), count = document.getElementById("graph-search-count");
+    const intro = details ? [...details.childNodes].map((n) => n.cloneNode(true)) : null;
+    if (box) {
+      box.addEventListener("input", () => search(state, box.value, count));
+      box.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          if (!state.matches.length) return;
+          state.current = (state.current + (event.shiftKey ? state.matches.length - 1 : 1)) % state.matches.length;
+          showMatch(state, count, box.value.trim());
+        }
+        if (event.key === "Escape") { box.value = ""; search(state, "", count); }
+      });
+    }
+    const boxes = [...document.querySelectorAll("#graph-types input[type=checkbox]")];
+    boxes.forEach((input) => input.addEventListener("change", () => {
+      if (input.checked) state.hidden.delete(input.value); else state.hidden.add(input.value);
+      filter(state);
+      if (box && box.value.trim()) search(state, box.value, count);
+    }));
+    const reset = document.getElementById("graph-reset");
+    if (reset) reset.addEventListener("click", () => {
+      if (box) box.value = "";
+      if (count) count.textContent = "";
+      boxes.forEach((input) => { input.checked = true; });
+      state.hidden.clear();
+      clearTimeout(state.fitTimer);
+      filter(state);
+      clearSelection(state, details, intro);
+      Object.assign(state.view, state.home); state.apply();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const svg = document.getElementById("lineage-graph");
     if (!svg) return;
     const data = JSON.parse(document.getElementById("graph-data").textContent);
     const details = document.getElementById("node-details");
     const state = draw(svg, data);
-    svg.dataset.drawn = String(state.nodeEls.size);
+    wireTools(state, details);
     let drag = null;
     svg.addEventListener("pointerdown", (event) => {
       const node = event.target.closest("g.node");
-      if (node) { select(state, node.dataset.id, details, svg.dataset); return; }
+      if (node) {
+        const id = node.dataset.id;
+        select(state, id, details, svg.dataset);
+        // Then frame its neighbourhood, readable, rather than all nodes; a moment later, so the
+        // second click of a double-click still lands on this node.
+        clearTimeout(state.fitTimer);
+        state.fitTimer = setTimeout(() => fitNodes(state, neighbourhood(state, id), 40), 250);
+        return;
+      }
       drag = { x: event.clientX, y: event.clientY, vx: state.view.x, vy: state.view.y };
       svg.setPointerCapture(event.pointerId);
     });
@@ -198,10 +326,11 @@
     }, { passive: false });
     svg.addEventListener("dblclick", (event) => {
       const node = event.target.closest("g.node");
+      clearTimeout(state.fitTimer);
       if (node) window.location.href = `${svg.dataset.base}?node=${encodeURIComponent(node.dataset.id)}`;
     });
     const fit = document.getElementById("graph-fit");
-    if (fit) fit.addEventListener("click", () => { Object.assign(state.view, state.home); state.apply(); });
+    if (fit) fit.addEventListener("click", () => { clearTimeout(state.fitTimer); Object.assign(state.view, state.home); state.apply(); });
     svg.addEventListener("keydown", (event) => {
       const step = state.view.w / 10, keys = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
       if (keys[event.key]) { state.view.x += keys[event.key][0]; state.view.y += keys[event.key][1]; state.apply(); event.preventDefault(); }
@@ -212,6 +341,10 @@
       }
       if (event.key === "0") { Object.assign(state.view, state.home); state.apply(); }
     });
-    if (data.start && state.nodeEls.has(data.start)) select(state, data.start, details, svg.dataset);
+    if (data.start && state.nodeEls.has(data.start)) {
+      select(state, data.start, details, svg.dataset);
+      fitNodes(state, neighbourhood(state, data.start), 40);
+    }
+    svg.dataset.drawn = String(state.nodeEls.size);
   });
 })();
