@@ -23,7 +23,8 @@ def _run(*args, stdin: str | None = None, monkeypatch=None) -> str:
 def _tables_containing(text: str) -> list[str]:
     """Every table of the schema whose rows, as text, contain `text` (seen as a superuser)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        # Ordered: the catalog's own order differs between servers (PostgreSQL 15 and 18).
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
         tables = [row[0] for row in cursor.fetchall()]
         hits = []
         for table in tables:
