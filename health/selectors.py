@@ -163,12 +163,8 @@ def project_health_list(
         if run.status == QlikSyncRun.Status.FAILED:
             row.last_error = run.error
             row.rejected_key = REJECTED_KEY_MARK in run.error.lower()
-        problems = run.problems or {}
         row.apps_with_problems = run.apps_with_problems
-        row.problems = [entry.get("summary", "") for entry in problems.get("counts") or []] + [
-            entry.get("why", "") for entry in problems.get("skipped") or []
-        ]
-        row.problems = [line for line in row.problems if line]
+        row.problems = run.problem_lines
 
     succeeded = (
         runs.filter(status=QlikSyncRun.Status.SUCCEEDED)

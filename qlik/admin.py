@@ -474,11 +474,9 @@ class QlikSyncRunAdmin(QlikAdmin):
 
     @admin.display(description="problems met")
     def problems_summary(self, obj):
-        counts = (obj.problems or {}).get("counts") or []
-        skipped = (obj.problems or {}).get("skipped") or []
-        if not counts and not skipped:
+        lines = obj.problem_lines
+        if not lines:
             return "No problems: every per-app call answered."
-        lines = [entry["summary"] for entry in counts] + [entry["why"] for entry in skipped]
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in lines)))
 
     @admin.display(description="apps affected (the first ones met)")

@@ -324,6 +324,15 @@ class QlikSyncRun(models.Model):
         return (self.finished_at - self.started_at) if self.finished_at else None
 
     @property
+    def problem_lines(self) -> list[str]:
+        """The problems in words: one line per endpoint and status, then what was skipped."""
+        problems = self.problems or {}
+        lines = [entry.get("summary", "") for entry in problems.get("counts") or []] + [
+            entry.get("why", "") for entry in problems.get("skipped") or []
+        ]
+        return [line for line in lines if line]
+
+    @property
     def calls_per_app(self) -> float | None:
         apps = self.counts.get("qlik_apps") if self.counts else None
         return round(self.api_calls / apps, 2) if apps else None

@@ -88,12 +88,10 @@ def sync_state(*, project: Project) -> dict:
         if latest and latest.status == QlikSyncRun.Status.SUCCEEDED
         else last_successful_sync(project=project)
     )
-    problems = (succeeded.problems or {}) if succeeded else {}
     return {
         "succeeded": succeeded,
         "failed_since": latest if latest and latest.status == QlikSyncRun.Status.FAILED else None,
-        "problem_lines": [entry["summary"] for entry in problems.get("counts") or []]
-        + [entry["why"] for entry in problems.get("skipped") or []],
+        "problem_lines": succeeded.problem_lines if succeeded else [],
     }
 
 

@@ -72,7 +72,9 @@ class Fetch:
     problems: SyncProblems = field(default_factory=SyncProblems)
 
 
-def _key(value, answered: str) -> str:
+def listed_key(value, answered: str) -> str:
+    """An object's id as a listing gave it: a string that fits the key columns, or a
+    QlikBadResponse naming what was wrong."""
     if not isinstance(value, str) or not value:
         raise QlikBadResponse(f"{answered} without an id")
     if len(value) > MAX_KEY_LENGTH:
@@ -87,7 +89,7 @@ def listing_spool(
     key = key or (lambda obj: obj.get("id"))
     for page in pages:
         for obj in page:
-            _key(key(obj), answered)
+            listed_key(key(obj), answered)
             spool.add(name, obj)
         progress(phase, spool.counts.get(name, 0), None)
 

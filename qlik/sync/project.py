@@ -84,7 +84,7 @@ def _apps_collect(
     for page in client.app_items():
         items = [item for item in page if item.get("resourceType", "app") == "app"]
         for item in items:
-            fetching._key(item.get("resourceId"), "/items answered an app item with no resourceId")
+            fetching.listed_key(item.get("resourceId"), "/items answered an app item with no resourceId")
         guids = [item["resourceId"] for item in items]
         with acting_as(actor, project=project):
             previous = dict(

@@ -16,10 +16,6 @@ def sync_history(request, project_id: int):
     before = int_param(request, "before")
     runs, next_before = selectors.sync_run_page(project=project, before=before, size=RUNS_PER_PAGE)
     for run in runs:
-        problems = run.problems or {}
-        run.problem_lines = [entry.get("summary", "") for entry in problems.get("counts") or []] + [
-            entry.get("why", "") for entry in problems.get("skipped") or []
-        ]
         run.changed_tables = sorted((run.counts or {}).items())
     context = {
         **project_context(project),
