@@ -55,7 +55,7 @@ class ProjectAdjacency:
         self.app_ids: list[str | None] = []
         self.load_seconds = 0.0
         self.nbytes = 0
-        self._evidence_memo: dict[int, list] = {}
+        self._evidence_memo: dict[int, tuple] = {}
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -173,8 +173,9 @@ class ProjectAdjacency:
         distance = {start: 0}
         frontier = [start]
         edges: list[dict] = []
-        # Each edge a dict of its own, its lists too (a fresh [] costs least): callers may
-        # change what they get. Comprehensions per node: the fastest way CPython builds them.
+        # Each edge a dict of its own (callers may add to it); its sources and evidence are
+        # tuples shared with the graph, immutable, so no list is copied per edge. Comprehensions
+        # per node: the fastest way CPython builds them.
         for level in range(1, depth + 1):
             if not frontier:
                 break
@@ -191,8 +192,8 @@ class ProjectAdjacency:
                             "source": here,
                             "target": ids[other],
                             "relation": relation_of[kind],
-                            "sources": [*origins_of[kind]],
-                            "evidence": [] if code == none else evidence(code),
+                            "sources": origins_of[kind],
+                            "evidence": () if code == none else evidence(code),
                         }
                         for other, kind, code in attributes
                     ]
@@ -202,8 +203,8 @@ class ProjectAdjacency:
                             "source": ids[other],
                             "target": here,
                             "relation": relation_of[kind],
-                            "sources": [*origins_of[kind]],
-                            "evidence": [] if code == none else evidence(code),
+                            "sources": origins_of[kind],
+                            "evidence": () if code == none else evidence(code),
                         }
                         for other, kind, code in attributes
                     ]
@@ -226,13 +227,13 @@ class ProjectAdjacency:
         ]
         return nodes, edges
 
-    def _evidence(self, code: int) -> list:
+    def _evidence(self, code: int) -> tuple:
         parsed = self._evidence_memo.get(code)
         if parsed is None:
             if len(self._evidence_memo) >= EVIDENCE_MEMO:
                 self._evidence_memo.clear()
-            parsed = self._evidence_memo[code] = json.loads(self.evidence_texts[code])
-        return list(parsed)  # a list of its own per answer: callers may extend it
+            parsed = self._evidence_memo[code] = tuple(json.loads(self.evidence_texts[code]))
+        return parsed
 
 
 def _csr(keys: array, others: array, kinds: array, evidences: array, nodes: int, *, wide: bool) -> tuple:

@@ -49,7 +49,7 @@ def _graph(project, edges, *, digest: str, extra_nodes=()) -> None:
 def _canonical(answer) -> tuple:
     nodes = sorted((n["id"], n["type"], n["label"], n["app_id"], n["depth"]) for n in answer.nodes)
     edges = sorted(
-        (e["source"], e["target"], e["relation"], tuple(e["sources"]), repr(e["evidence"]))
+        (e["source"], e["target"], e["relation"], tuple(e["sources"]), repr(list(e["evidence"])))
         for e in answer.edges
     )
     return nodes, edges
