@@ -443,12 +443,16 @@ class QlikSyncRunAdmin(QlikAdmin):
     list_select_related = ("project__customer", "requested_by")
     search_fields = ("error", "notes")
     date_hierarchy = None
-    exclude = ("storage_seconds", "changes_seconds")  # shown as times
+    exclude = ("storage_seconds", "changes_seconds", "write_seconds")  # shown as times
     readonly_fields = ()
 
     def get_readonly_fields(self, request, obj=None):
         # Times for people ("8.2 s"), beside the fields they come from.
-        shown = {"storage_seconds": "storage_time", "changes_seconds": "changes_time"}
+        shown = {
+            "storage_seconds": "storage_time",
+            "changes_seconds": "changes_time",
+            "write_seconds": "write_time",
+        }
         fields = [shown.get(field.name, field.name) for field in self.model._meta.fields]
         fields.insert(fields.index("finished_at") + 1, "duration_text")
         at = fields.index("problems")
@@ -467,6 +471,10 @@ class QlikSyncRunAdmin(QlikAdmin):
     @admin.display(description="of which finding changes", ordering="changes_seconds")
     def changes_time(self, obj):
         return seconds_text(obj.changes_seconds)
+
+    @admin.display(description="of which writing rows", ordering="write_seconds")
+    def write_time(self, obj):
+        return seconds_text(obj.write_seconds)
 
     @admin.display(description="Calls per app")
     def calls_per_app_text(self, obj):

@@ -281,6 +281,11 @@ class QlikSyncRun(models.Model):
     changes_seconds = models.FloatField(
         null=True, blank=True, help_text="Of the storage phase, the part spent finding what changed"
     )
+    write_seconds = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Of the storage phase, the part spent writing rows (staging by COPY, upsert, delete)",
+    )
     lineage_digest = models.CharField(
         max_length=64,
         blank=True,

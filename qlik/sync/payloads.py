@@ -1,4 +1,6 @@
-"""API objects as rows: each Qlik payload mapped to its model, raw payload kept in `data`.
+"""API objects as rows: each Qlik payload mapped to its model's fields, raw payload kept in
+`data`. Rows are plain dicts (field attname → value) for the bulk write path (atlas.bulk),
+which builds no model instance per row (its constructor was the costliest step of a write).
 
 Real tenants put an app's attributes in the item's `resourceAttributes` (name, ownerId,
 spaceId, published ...); `GET /apps/{id}` repeats them. Every field is read from where
@@ -9,15 +11,6 @@ the item has it, then from the attributes, so an app listed with only
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Project
-from qlik.models import (
-    QlikApp,
-    QlikAppScript,
-    QlikAppUsage,
-    QlikDataConnection,
-    QlikDataset,
-    QlikSpace,
-    QlikUser,
-)
 
 # Never stored, even if a payload carries it (only the single-connection GET does).
 CONNECTION_SECRET_KEYS = frozenset({"qConnectionSecret", "qPassword"})
@@ -66,9 +59,9 @@ def connection_id(obj: dict):
     return obj.get("id") or obj.get("qID")
 
 
-def space_row(project: Project, obj: dict) -> QlikSpace:
-    return QlikSpace(
-        project=project,
+def space_row(project: Project, obj: dict) -> dict:
+    return dict(
+        project_id=project.pk,
         space_id=obj["id"],
         spaceId=obj["id"],
         spaceName=_text(obj.get("name")),
@@ -81,9 +74,9 @@ def space_row(project: Project, obj: dict) -> QlikSpace:
     )
 
 
-def user_row(project: Project, obj: dict) -> QlikUser:
-    return QlikUser(
-        project=project,
+def user_row(project: Project, obj: dict) -> dict:
+    return dict(
+        project_id=project.pk,
         user_id=obj["id"],
         name=_text(obj.get("name")),
         email=_text(obj.get("email")),
@@ -92,11 +85,11 @@ def user_row(project: Project, obj: dict) -> QlikUser:
     )
 
 
-def app_row(project: Project, obj: dict) -> QlikApp:
+def app_row(project: Project, obj: dict) -> dict:
     item = obj["item"]
     attributes = {**item_attributes(item), **(obj.get("attributes") or {})}
-    return QlikApp(
-        project=project,
+    return dict(
+        project_id=project.pk,
         app_id=item["resourceId"],
         appName=_text(item.get("name") or attributes.get("name")),
         spaceId=item.get("spaceId") or attributes.get("spaceId") or None,
@@ -108,10 +101,10 @@ def app_row(project: Project, obj: dict) -> QlikApp:
     )
 
 
-def dataset_row(project: Project, item: dict) -> QlikDataset:
+def dataset_row(project: Project, item: dict) -> dict:
     attributes = item_attributes(item)
-    return QlikDataset(
-        project=project,
+    return dict(
+        project_id=project.pk,
         dataset_id=item["id"],
         name=_text(item.get("name") or attributes.get("name")),
         resourceSubType=_text(item.get("resourceSubType"))[:64],
@@ -129,10 +122,10 @@ def dataset_row(project: Project, item: dict) -> QlikDataset:
     )
 
 
-def data_connection_row(project: Project, obj: dict) -> QlikDataConnection:
+def data_connection_row(project: Project, obj: dict) -> dict:
     obj = {key: value for key, value in obj.items() if key not in CONNECTION_SECRET_KEYS}
-    return QlikDataConnection(
-        project=project,
+    return dict(
+        project_id=project.pk,
         connection_id=connection_id(obj),
         qlik_id=_text(connection_id(obj)),
         qID=_text(obj.get("qID")),
@@ -159,9 +152,9 @@ def data_connection_row(project: Project, obj: dict) -> QlikDataConnection:
     )
 
 
-def usage_row(project: Project, obj: dict) -> QlikAppUsage:
-    return QlikAppUsage(
-        project=project,
+def usage_row(project: Project, obj: dict) -> dict:
+    return dict(
+        project_id=project.pk,
         app_id=obj["appId"],
         appName=_text(obj.get("appName")),
         windowDays=obj.get("windowDays", 28),
@@ -180,5 +173,5 @@ def usage_row(project: Project, obj: dict) -> QlikAppUsage:
     )
 
 
-def script_row(project: Project, obj: dict) -> QlikAppScript:
-    return QlikAppScript(project=project, app_id=obj["appId"], script=obj["script"], data=obj)
+def script_row(project: Project, obj: dict) -> dict:
+    return dict(project_id=project.pk, app_id=obj["appId"], script=obj["script"], data=obj)

@@ -237,6 +237,7 @@ def qlik_project_sync(
                 if graph_kept:
                     fetch.notes.append("Lineage graph kept: nothing it is built from has changed.")
                 rows_written = counts.pop("rows_written", 0) + lineage_counts.pop("rows_written", 0)
+                write_seconds = counts.pop("write_seconds", 0.0) + lineage_counts.pop("write_seconds", 0.0)
                 counts.update(lineage_counts)
                 measured = timezone.now()
                 after = project_state_take(project=project, edges=not graph_kept)
@@ -271,6 +272,7 @@ def qlik_project_sync(
             apps_carried=fetch.carried,
             storage_seconds=storage_seconds,
             changes_seconds=changes_seconds,
+            write_seconds=write_seconds,
             rows_written=rows_written,
             lineage_digest=lineage_digest,
             **_run_record(owned_client, fetch),

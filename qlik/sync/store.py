@@ -64,14 +64,22 @@ def _update_fields(model) -> list[str]:
     ]
 
 
-def _clipped(row: models.Model, key: str) -> models.Model:
+def _bounded(model, key: str) -> list[tuple[str, int]]:
+    """The bounded text columns of `model` but its key: (attname, max length)."""
+    return [
+        (f.attname, f.max_length)
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.CharField) and f.max_length and f.name != key
+    ]
+
+
+def _clipped(row: dict, bounded: list[tuple[str, int]]) -> dict:
     """Text that does not fit a bounded column is cut, so no length a tenant sends fails
     the store (the raw payload in `data` keeps it whole). Keys are checked when listed."""
-    for f in row._meta.concrete_fields:
-        if isinstance(f, models.CharField) and f.max_length and f.name != key:
-            value = getattr(row, f.attname)
-            if isinstance(value, str) and len(value) > f.max_length:
-                setattr(row, f.attname, value[: f.max_length])
+    for name, limit in bounded:
+        value = row.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            row[name] = value[:limit]
     return row
 
 
@@ -85,11 +93,12 @@ def _staged(project: Project, model, objects: Iterable[dict], key: str) -> tuple
         compare=[name for name in update if name not in NOT_COMPARED.get(model, ())],
     )
     stored: set[str] = set()
+    bounded = _bounded(model, key)
 
     def rows():
         for obj in objects:
             stored.add(key_of(obj))
-            yield _clipped(build(project, obj), key)
+            yield _clipped(build(project, obj), bounded)
 
     upsert.add(rows())
     return upsert, stored
@@ -102,18 +111,21 @@ def qlik_rows_store(*, project: Project, rows: dict, keep: dict | None = None) -
     `rows` maps a model to an iterable of objects (streamed: never all in memory);
     `keep` maps a model to the keys that survive besides those stored (the scripts of
     unchanged apps, which a sync does not fetch again). Returns rows stored per table,
-    and under "rows_written" how many rows were actually inserted, updated or deleted.
+    under "rows_written" how many rows were actually inserted, updated or deleted, and under
+    "write_seconds" the time spent writing them.
     Runs in one transaction, under the caller's RLS identity.
     """
     counts = {}
-    written = 0
+    written, seconds = 0, 0.0
     for model, objects in rows.items():
         key = STORAGE[model][0]
         upsert, stored = _staged(project, model, objects, key)
         result = upsert.apply(delete_scope={"project": project.pk}, keep=(keep or {}).get(model, ()))
         counts[model._meta.db_table] = len(stored)
         written += result.written + result.deleted
+        seconds += result.seconds
     counts["rows_written"] = written
+    counts["write_seconds"] = seconds
     return counts
 
 
