@@ -204,8 +204,10 @@ def lineage_project_rebuild(*, project: Project, includes: Mapping[str, str] | N
             counts["lineage_edges"] += edges.add(
                 _edge_row(project, edge) for edge in partition.edges.values()
             )
+        # A node is merged in exactly one partition, so no node id is staged twice; two edges
+        # may share an id ("a->b" + "c" and "a" + "b->c"), so theirs keep the last copy.
         edges.apply(delete_scope={"project": project.pk})
-        nodes.apply(delete_scope={"project": project.pk})
+        nodes.apply(delete_scope={"project": project.pk}, unique=True)
         counts["rows_written"] = sum(w.written + w.deleted for w in (nodes.result, edges.result))
         counts["write_seconds"] = nodes.result.seconds + edges.result.seconds
     _app_lineage_summary_refresh(project=project, without_source=builder.apps_without_source)

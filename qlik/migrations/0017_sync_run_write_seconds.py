@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('qlik', '0016_sync_run_rows_written'),
+        ("qlik", "0016_sync_run_rows_written"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='qliksyncrun',
-            name='write_seconds',
-            field=models.FloatField(blank=True, help_text='Of the storage phase, the part spent writing rows (staging by COPY, upsert, delete)', null=True),
+            model_name="qliksyncrun",
+            name="write_seconds",
+            field=models.FloatField(
+                blank=True,
+                help_text="Of the storage phase, the part spent writing rows (staging by COPY, upsert, delete)",
+                null=True,
+            ),
         ),
     ]

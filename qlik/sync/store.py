@@ -120,7 +120,11 @@ def qlik_rows_store(*, project: Project, rows: dict, keep: dict | None = None) -
     for model, objects in rows.items():
         key = STORAGE[model][0]
         upsert, stored = _staged(project, model, objects, key)
-        result = upsert.apply(delete_scope={"project": project.pk}, keep=(keep or {}).get(model, ()))
+        result = upsert.apply(
+            delete_scope={"project": project.pk},
+            keep=(keep or {}).get(model, ()),
+            unique=len(stored) == upsert.result.staged,  # no key listed twice
+        )
         counts[model._meta.db_table] = len(stored)
         written += result.written + result.deleted
         seconds += result.seconds

@@ -7,6 +7,7 @@ transaction that is rolled back.
 
 import io
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -55,6 +56,10 @@ TABLES = (
 )
 
 BULK_WRITTEN = TABLES[:-2]
+
+
+def _columns(model) -> str:
+    return ", ".join(f'"{f.column}"' for f in model._meta.concrete_fields if not f.primary_key)
 
 
 def _rate(copy: dict, models) -> tuple[int, float]:
@@ -148,28 +153,37 @@ class Command(BaseCommand):
             ).fetchone()
         return int(written)
 
-    def _copy_baseline(self, project) -> dict:
+    def _copy_baseline(self, project, repeats: int = 3) -> dict:
         """COPY FROM writing the project's rows (what the full sync stored) again into the same
-        tables, indexes and all, in one transaction rolled back: rows and seconds per table."""
+        tables, indexes and all, each repeat in one transaction rolled back: rows and median
+        seconds per table (one COPY of a few thousand rows varies by half on this machine)."""
         admin = db_roles._conninfo(settings.ATLAS_ADMIN_DATABASE, settings.DATABASES["default"]["NAME"])
-        tables = {}
-        with psycopg.connect(admin) as conn:  # one transaction, rolled back on close
+        dumps, rows, seconds = {}, {}, {model: [] for model in TABLES}
+        with psycopg.connect(admin) as conn:
             for model in TABLES:
-                table = model._meta.db_table
-                columns = ", ".join(f'"{f.column}"' for f in model._meta.concrete_fields if not f.primary_key)
                 buffer = io.BytesIO()
                 with conn.cursor().copy(
-                    f"COPY (SELECT {columns} FROM {table} WHERE project_id = {int(project.pk)}) TO STDOUT"
+                    f"COPY (SELECT {_columns(model)} FROM {model._meta.db_table} "
+                    f"WHERE project_id = {int(project.pk)}) TO STDOUT"
                 ) as copy:
                     for chunk in copy:
                         buffer.write(chunk)
-                count = conn.execute(f"DELETE FROM {table} WHERE project_id = %s", [project.pk]).rowcount
-                started = time.monotonic()
-                with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    copy.write(buffer.getvalue())
-                tables[model] = {"rows": count, "seconds": time.monotonic() - started}
+                dumps[model] = buffer.getvalue()
             conn.rollback()
-        return tables
+            for _ in range(repeats):
+                for model in TABLES:
+                    table = model._meta.db_table
+                    rows[model] = conn.execute(
+                        f"DELETE FROM {table} WHERE project_id = %s", [project.pk]
+                    ).rowcount
+                    started = time.monotonic()
+                    with conn.cursor().copy(f"COPY {table} ({_columns(model)}) FROM STDIN") as copy:
+                        copy.write(dumps[model])
+                    seconds[model].append(time.monotonic() - started)
+                conn.rollback()
+        return {
+            model: {"rows": rows[model], "seconds": statistics.median(seconds[model])} for model in TABLES
+        }
 
     def _tier1(self, system, port: int, apps: int) -> dict:
         settings.QLIK_REQUESTS_PER_MINUTE = 900
