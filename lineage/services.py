@@ -10,7 +10,20 @@ from pathlib import Path
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.db import transaction
-from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, TextField, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KT, KeyTransform
 from django.db.models.functions import MD5, Cast, Coalesce, Concat, Lower
 
@@ -302,25 +315,27 @@ def _edge_count(*conditions, **filters):
 
 
 def _app_lineage_summary_refresh(*, project: Project, without_source: Iterable[str]) -> None:
-    """Set rootNodeId/edgesCount/nodesCount/lineageFetched/lineageSuccess on every app.
+    """Set rootNodeId/edgesCount/nodesCount/lineageFetched/lineageSuccess on every app
+    whose values changed (one UPDATE).
 
     rootNodeId: the app's node; edgesCount: edges touching it; nodesCount: it and its
     distinct neighbours; lineageFetched: a source (script, reload metadata, lineage API)
     was there to read; lineageSuccess: it has a node, was fetched, and no `unresolved` edge
-    leads into it. Set-based UPDATEs whose subqueries probe the (project_id, node_id|source|
+    leads into it. A set-based UPDATE whose subqueries probe the (project_id, node_id|source|
     target) indexes per app: no row comes to Python, and the plan stays cheap right after a
     bulk load, before statistics catch up. `without_source`: app ids (as stored) that had
-    nothing to read; usually few, updated in chunks.
+    nothing to read. Only apps whose summary changed are written.
     """
-    apps = QlikApp.objects.filter(project=project)
-    # First each app's would-be node id (identity.app_node_id in SQL), then everything keyed
-    # on that column: under RLS only a leakproof qual such as `column = value` may use an
-    # index inside the policy's security barrier (lower() and || are not leakproof). The
-    # second UPDATE keeps every lookup a correlated subquery in its SET list, which runs as
-    # an index probe per app even when the planner, its statistics older than the rows
-    # this transaction wrote, believes the table holds one row.
-    apps.update(rootNodeId=Concat(Value("app:"), Lower("app_id")), lineageFetched=True)
-    node_id = OuterRef("rootNodeId")
+    apps = QlikApp.objects.filter(project=project).annotate(
+        candidate=Concat(Value("app:"), Lower("app_id"), output_field=TextField())
+    )
+    # Every lookup keyed on the app's would-be node id, an expression of the *outer* row: to
+    # each subquery it is a parameter, so `node_id = $1` stays a leakproof qual that may use
+    # the index inside the policy's security barrier (lower() and || on the inner table's
+    # columns would not). Correlated subqueries, not joins, so each is an index probe per
+    # app even when the planner, its statistics older than this transaction's rows, believes
+    # the table holds one row.
+    node_id = OuterRef("candidate")
     node = Exists(LineageNode.objects.filter(project_id=OuterRef("project_id"), node_id=node_id))
     outgoing = _edge_count(source=node_id)
     incoming = _edge_count(target=node_id)
@@ -332,13 +347,28 @@ def _app_lineage_summary_refresh(*, project: Project, without_source: Iterable[s
     unresolved = Exists(
         LineageEdge.objects.filter(project_id=OuterRef("project_id"), target=node_id, relation="unresolved")
     )
-    apps.update(
-        rootNodeId=Case(When(node, then="rootNodeId"), default=Value(""), output_field=TextField()),
-        edgesCount=Case(When(node, then=outgoing + incoming), default=0),
-        nodesCount=Case(When(node, then=outgoing + incoming - both_ways + 1), default=0),
-        lineageSuccess=Q(node) & ~Q(unresolved),
+    # (The Django connection binds parameters client-side: any number of ids fits.)
+    without = list(without_source)
+    fetched = ~Q(app_id__in=without) if without else Q(pk__isnull=False)
+    summary = apps.annotate(
+        new_root=Case(When(node, then="candidate"), default=Value(""), output_field=TextField()),
+        new_edges=Case(When(node, then=outgoing + incoming), default=0),
+        new_nodes=Case(When(node, then=outgoing + incoming - both_ways + 1), default=0),
+        new_fetched=ExpressionWrapper(fetched, output_field=BooleanField()),
+        new_success=ExpressionWrapper(Q(node) & ~Q(unresolved) & fetched, output_field=BooleanField()),
     )
-    for batch in batched(without_source, BATCH_SIZE):
-        QlikApp.objects.filter(project=project, app_id__in=batch).update(
-            lineageFetched=False, lineageSuccess=False
-        )
+    # One UPDATE, of the apps whose summary changed: a rebuild after a small change rewrites
+    # the few apps it touched, not every app (each rewrite is a dead tuple and WAL).
+    summary.exclude(
+        rootNodeId=F("new_root"),
+        edgesCount=F("new_edges"),
+        nodesCount=F("new_nodes"),
+        lineageSuccess=F("new_success"),
+        lineageFetched=F("new_fetched"),
+    ).update(
+        rootNodeId=F("new_root"),
+        edgesCount=F("new_edges"),
+        nodesCount=F("new_nodes"),
+        lineageSuccess=F("new_success"),
+        lineageFetched=F("new_fetched"),
+    )

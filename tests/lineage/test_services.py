@@ -133,6 +133,8 @@ def test_an_offline_import_builds_lineage_from_scripts_following_known_includes(
 
 
 def test_a_resync_keeps_the_graph_unless_what_it_is_built_from_changed(system_user, estate_project):
+    from django.db import connection
+
     from atlas.rls import acting_as
     from lineage.models import LineageNode
     from lineage.services import lineage_inputs_digest
@@ -152,11 +154,20 @@ def test_a_resync_keeps_the_graph_unless_what_it_is_built_from_changed(system_us
     assert "Lineage graph kept" in kept.notes
     assert node_rows() == built and kept.counts["lineage_nodes"] == len(built)
 
+    def app_versions() -> dict[str, str]:
+        """Each app row's xmin: the transaction that last wrote it."""
+        with acting_as(system_user), connection.cursor() as cursor:
+            cursor.execute("SELECT app_id, xmin::text FROM qlik_apps WHERE project_id = %s", [project.pk])
+            return dict(cursor.fetchall())
+
+    apps_before = app_versions()
     forced = qlik_project_sync(project=project, actor=system_user, full=True)  # --full rebuilds all
     assert "Lineage graph kept" not in forced.notes and forced.lineage_digest == kept.lineage_digest
-    # Rebuilt to the same graph: every node row stays as it was (unchanged rows are not written).
+    # Rebuilt to the same graph: every node row stays as it was (unchanged rows are not written),
+    # and so does every app row, lineage summary columns included.
     assert node_rows() == built
     assert forced.rows_written == 0
+    assert app_versions() == apps_before and len(apps_before) > 3
 
     estate.connections[0]["qName"] = "Renamed warehouse"
     renamed = qlik_project_sync(project=project, actor=system_user)
