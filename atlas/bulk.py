@@ -269,3 +269,66 @@ class StagedUpsert:
         deleted = max(wrapper.rowcount, 0)
         wrapper.execute("RESET enable_nestloop")  # (a failed DELETE rolls the setting back with it)
         return deleted
+
+
+def staged_update(model: type[models.Model], *, key: tuple[str, ...], fields: tuple[str, ...], rows) -> int:
+    """Set `fields` of existing rows from `rows` (mappings of field names to values, `key`
+    naming the row), writing only the rows where one of them differs; returns how many.
+
+    The rows are `COPY`-ed into a temporary table, then one `UPDATE … FROM` it joins on the
+    key (a hash join: the target's statistics may predate this transaction's rows, as for
+    the delete in `StagedUpsert`) with `WHERE (fields) IS DISTINCT FROM (staged)`. For
+    columns computed after a bulk write (the apps' lineage summary): a rebuild to the same
+    result writes nothing.
+    """
+    meta = model._meta
+    by_name = {f.name: f for f in meta.concrete_fields}
+    keys, values = [by_name[name] for name in key], [by_name[name] for name in fields]
+    table, stage = sql.Identifier(meta.db_table), sql.Identifier(f"update_{meta.db_table}")
+
+    def columns(fields, prefix=None):
+        return sql.SQL(", ").join(
+            sql.SQL("{}.{}").format(sql.Identifier(prefix), sql.Identifier(f.column))
+            if prefix
+            else sql.Identifier(f.column)
+            for f in fields
+        )
+
+    # Read first: the rows may come from a query on this connection, which is busy during
+    # the COPY (a generator reading a server-side cursor inside it would wait forever).
+    rows = list(rows)
+    with connection.cursor() as wrapper:
+        wrapper.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
+        wrapper.execute(
+            sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                stage, columns([*keys, *values]), table
+            )
+        )
+        database = wrapper.db
+        prepare = [(f.name, _preparer(f)) for f in (*keys, *values)]
+        with wrapper.cursor.copy(
+            sql.SQL("COPY {} ({}) FROM STDIN").format(stage, columns([*keys, *values]))
+        ) as copy:
+            for row in rows:
+                copy.write_row([save(row[name], database) for name, save in prepare])
+        wrapper.execute("SET LOCAL enable_nestloop = off")
+        wrapper.execute(
+            sql.SQL(
+                "UPDATE {table} AS t SET {assignments} FROM {stage} AS s "
+                "WHERE {join} AND ROW({old}) IS DISTINCT FROM ROW({new})"
+            ).format(
+                table=table,
+                stage=stage,
+                assignments=sql.SQL(", ").join(
+                    sql.SQL("{0} = s.{0}").format(sql.Identifier(f.column)) for f in values
+                ),
+                join=sql.SQL(" AND ").join(
+                    sql.SQL("t.{0} = s.{0}").format(sql.Identifier(f.column)) for f in keys
+                ),
+                old=columns(values, "t"),
+                new=columns(values, "s"),
+            )
+        )
+        updated = max(wrapper.rowcount, 0)
+        wrapper.execute("RESET enable_nestloop")
+    return updated

@@ -117,3 +117,24 @@ def test_vanished_rows_go_whatever_the_planner_believes_of_the_table(project, sy
         with connection.cursor() as cursor:
             cursor.execute("SHOW enable_nestloop")
             assert cursor.fetchone()[0] == "on"  # set for the delete alone
+
+
+def test_a_staged_update_writes_only_the_rows_whose_fields_differ(project, system_user):
+    from atlas.bulk import staged_update
+
+    with acting_as(system_user):
+        _write(project, [_space(project, n) for n in range(4)])
+        before = _versions(project)
+        names = {f"s{n}": f"Space {n}" for n in range(4)} | {"s2": "Renamed", "s9": "No such row"}
+        updated = staged_update(
+            QlikSpace,
+            key=("project", "space_id"),
+            fields=("spaceName",),
+            rows=({"project": project.pk, "space_id": key, "spaceName": name} for key, name in names.items()),
+        )
+        after = _versions(project)
+        assert updated == 1
+        assert after["s2"] != before["s2"]
+        assert {k: after[k] for k in ("s0", "s1", "s3")} == {k: before[k] for k in ("s0", "s1", "s3")}
+        assert QlikSpace.objects.get(project=project, space_id="s2").spaceName == "Renamed"
+        assert not QlikSpace.objects.filter(project=project, space_id="s9").exists()
