@@ -9,6 +9,7 @@ time, an include it was not given, SQL it cannot read) becomes an `unresolved` r
 with its line, so nothing a script touches is silently dropped.
 """
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -387,8 +388,12 @@ def _sql_references(ref, sql: str, state: _State) -> Iterator[ScriptReference]:
         yield ref("load_sql", connection=state.connection, table=table)
 
 
-def _sql_tables(sql: str, dialect: str | None = None) -> list[tuple[str, str, str]] | None:
-    """The tables `sql` reads, parsed in `dialect` first; None when no dialect can read it."""
+@functools.lru_cache(maxsize=4096)
+def _sql_tables(sql: str, dialect: str | None = None) -> tuple[tuple[str, str, str], ...] | None:
+    """The tables `sql` reads, parsed in `dialect` first; None when no dialect can read it.
+
+    Remembered per (SQL, dialect), a bounded few thousand: sqlglot's parse is most of a
+    script's, and an estate repeats its SQL (copied apps, one extract pattern per source)."""
     for candidate in dict.fromkeys((dialect, None, "tsql", "snowflake")):
         try:
             tree = sqlglot.parse_one(sql, read=candidate)
@@ -404,7 +409,7 @@ def _sql_tables(sql: str, dialect: str | None = None) -> list[tuple[str, str, st
             key = (table.catalog, table.db, table.name)
             if key not in tables:
                 tables.append(key)
-        return tables
+        return tuple(tables)  # shared by every caller of the cache: immutable
     return None
 
 

@@ -20,7 +20,6 @@ __all__ = [
     "QlikSnapshot",
     "SyncAlreadyRunning",
     "client_options",
-    "customer_connection_test",
     "project_sync_enqueue",
     "project_syncs_enqueue",
     "qlik_artifacts_import",
@@ -32,13 +31,6 @@ __all__ = [
     "sync_run_start",
     "sync_statistics_refresh",
 ]
-
-
-def customer_connection_test(*, customer) -> str:
-    """One cheap authenticated call; returns what the tenant said, in words."""
-    with qlik_client_for(customer=customer) as client:
-        me = client.me()
-    return f"Connected to {customer.tenant_url} as {me.get('name') or me.get('id') or 'the API user'}."
 
 
 def qlik_artifacts_import(*, project: Project, directory: str, actor: User) -> QlikSyncRun:

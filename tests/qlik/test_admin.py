@@ -267,7 +267,7 @@ def test_sync_runs_show_durations_in_seconds_a_readable_error_and_no_none(superu
     error = "Qlik answered 401 Unauthorized: the API key was rejected. " + "Details follow. " * 40
     with acting_as(system_user):
         run = sync_run_start(project=tenant.project, trigger=QlikSyncRun.Trigger.ADMIN)
-        sync_run_finish(run=run, error=error, storage_seconds=8.2, changes_seconds=0.04)
+        sync_run_finish(run=run, error=error, storage_seconds=8.2, changes_seconds=0.04, write_seconds=3.06)
         started = run.started_at
         QlikSyncRun.objects.filter(pk=run.pk).update(finished_at=started + timedelta(seconds=8.24))
         run.refresh_from_db()
@@ -281,6 +281,7 @@ def test_sync_runs_show_durations_in_seconds_a_readable_error_and_no_none(superu
     page = superuser_client.get(reverse("admin:qlik_qliksyncrun_change", args=[run.pk])).content.decode()
     assert error.strip() in page  # and on the run's page
     assert "8.2 s" in page and "0.0 s" in page and "8.2</" not in page
+    assert "Of which writing rows" in page and "3.1 s" in page and "3.06" not in page
     assert ">None<" not in page and "None:" not in page
     assert "—" in page
 

@@ -248,15 +248,15 @@ def test_a_malformed_artifact_names_the_file_and_keeps_the_previous_data(
 def test_test_connection_reports_ok_or_the_tenants_words_never_the_key(
     synced_project, system_user, fake_tenant
 ):
+    from customers.services import customer_connection_check
     from qlik.client import QlikCredentialsRejected
-    from qlik.services import customer_connection_test
 
     with acting_as(system_user):
         customer = synced_project.customer
-        assert "Connected to" in customer_connection_test(customer=customer)
+        assert "connected to" in customer_connection_check(customer=customer)
         fake_tenant.api_key = "rotated-elsewhere"
         with pytest.raises(QlikCredentialsRejected, match="Invalid API key") as rejected:
-            customer_connection_test(customer=customer)
+            customer_connection_check(customer=customer)
     assert FAKE_KEY not in str(rejected.value)
 
 

@@ -64,8 +64,10 @@ def test_two_concurrent_syncs_of_one_customer_together_stay_under_the_keys_budge
     ]
     calls = sum(run.api_calls for run in runs.values())
     assert calls == tenant.calls() > 2 * 30  # both synced the whole tenant
-    # Starts are spaced 60/PER_MINUTE apart across both syncs, so any second holds at most
-    # PER_MINUTE/60 of them (+1 for the window's edge), and the whole takes that long.
-    assert tenant.max_requests_in_window(1.0, api_key=FAKE_KEY) <= PER_MINUTE // 60 + 1
+    # Starts are spaced 60/PER_MINUTE apart across both syncs, so any second holds about
+    # PER_MINUTE/60 of them, and the whole takes that long. The slack (+10 %, +1 for the
+    # window's edge) is for a thread the busy machine starts late, whose request then
+    # arrives beside the next one; two syncs with a budget each would send twice as many.
+    assert tenant.max_requests_in_window(1.0, api_key=FAKE_KEY) <= PER_MINUTE // 60 * 1.1 + 1
     assert elapsed >= (calls - 1) * 60 / PER_MINUTE
     assert tenant.requests["429"] == 0
