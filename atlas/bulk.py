@@ -77,10 +77,19 @@ def _preparer(field: models.Field):
     return field.get_db_prep_save
 
 
+_PREPARING = ("get_prep_value", "get_db_prep_value", "get_db_prep_save")
+
+
 def _as_is(field: models.Field) -> tuple[type, ...]:
-    """The value types `field` writes without preparing them (see _WRITTEN_AS_IS)."""
+    """The value types `field` writes without preparing them (see _WRITTEN_AS_IS): none for
+    a subclass that prepares values its own way (an encrypted text field reports itself as
+    a TextField, and must still encrypt)."""
     target = field.target_field if field.is_relation else field  # a foreign key writes its target's
-    return _WRITTEN_AS_IS.get(target.get_internal_type(), ())
+    kind = target.get_internal_type()
+    base = getattr(models, kind, None)
+    if base is None or any(getattr(type(target), name) is not getattr(base, name) for name in _PREPARING):
+        return ()
+    return _WRITTEN_AS_IS.get(kind, ())
 
 
 class StagedUpsert:
@@ -145,6 +154,11 @@ class StagedUpsert:
             database = wrapper.db  # the connection itself: `connection` is a per-access proxy
             prepare = [(f.attname, _preparer(f), _as_is(f)) for f in self.fields]
             defaults = {f.attname: f.get_default() for f in self.fields}
+            # A callable default (dict, list, uuid4, now) is called for each row that leaves
+            # its field out, as for each new instance.
+            factories = [
+                (f.attname, f.default) for f in self.fields if f.has_default() and callable(f.default)
+            ]
             rows = iter(rows)
             first = next(rows, None)
             if isinstance(first, Mapping) and (unknown := first.keys() - defaults.keys()):
@@ -154,11 +168,13 @@ class StagedUpsert:
             with wrapper.cursor.copy(copy_sql) as copy:
                 write = copy.write_row
                 for row in itertools.chain(() if first is None else (first,), rows):
-                    values = (
-                        {**defaults, **row}
-                        if isinstance(row, Mapping)
-                        else {n: getattr(row, n) for n, *_ in prepare}
-                    )
+                    if isinstance(row, Mapping):
+                        values = {**defaults, **row}
+                        for name, factory in factories:
+                            if name not in row:
+                                values[name] = factory()
+                    else:
+                        values = {n: getattr(row, n) for n, *_ in prepare}
                     count += 1
                     write(
                         [
@@ -258,7 +274,7 @@ class StagedUpsert:
         # compares every stored row with every staged one, n² (0.6 s for 3,000 edges). A hash
         # (or merge) anti-join is right at any size, so nested loops are off for this one
         # statement.
-        wrapper.execute("SET LOCAL enable_nestloop = off")
+        previous = _nestloop_off(wrapper)
         wrapper.execute(
             sql.SQL(
                 "DELETE FROM {table} AS t WHERE {scope} "
@@ -267,8 +283,20 @@ class StagedUpsert:
             params,
         )
         deleted = max(wrapper.rowcount, 0)
-        wrapper.execute("RESET enable_nestloop")  # (a failed DELETE rolls the setting back with it)
+        _nestloop_restore(wrapper, previous)
         return deleted
+
+
+def _nestloop_off(wrapper) -> str:
+    """Nested loops off for the next statement; returns the setting it had."""
+    wrapper.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
+    return wrapper.fetchone()[0]
+
+
+def _nestloop_restore(wrapper, previous: str) -> None:
+    # Back to what it was, for the rest of the transaction (whatever a caller had set). A
+    # statement that fails in between rolls the setting back with its transaction.
+    wrapper.execute("SELECT set_config('enable_nestloop', %s, true)", [previous])
 
 
 def staged_update(model: type[models.Model], *, key: tuple[str, ...], fields: tuple[str, ...], rows) -> int:
@@ -311,7 +339,7 @@ def staged_update(model: type[models.Model], *, key: tuple[str, ...], fields: tu
         ) as copy:
             for row in rows:
                 copy.write_row([save(row[name], database) for name, save in prepare])
-        wrapper.execute("SET LOCAL enable_nestloop = off")
+        previous = _nestloop_off(wrapper)
         wrapper.execute(
             sql.SQL(
                 "UPDATE {table} AS t SET {assignments} FROM {stage} AS s "
@@ -330,5 +358,5 @@ def staged_update(model: type[models.Model], *, key: tuple[str, ...], fields: tu
             )
         )
         updated = max(wrapper.rowcount, 0)
-        wrapper.execute("RESET enable_nestloop")
+        _nestloop_restore(wrapper, previous)
     return updated

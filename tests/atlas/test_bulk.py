@@ -139,3 +139,25 @@ def test_a_staged_update_writes_only_the_rows_whose_fields_differ(project, syste
         assert {k: after[k] for k in ("s0", "s1", "s3")} == {k: before[k] for k in ("s0", "s1", "s3")}
         assert QlikSpace.objects.get(project=project, space_id="s2").spaceName == "Renamed"
         assert not QlikSpace.objects.filter(project=project, space_id="s9").exists()
+
+
+def test_only_fields_that_prepare_values_the_plain_way_are_written_unprepared():
+    from django.db import models
+
+    from atlas.bulk import _as_is
+    from atlas.fields import EncryptedTextField
+
+    assert _as_is(models.TextField()) == (str, type(None))
+    assert _as_is(models.BooleanField()) == (bool, type(None))
+    assert _as_is(models.JSONField()) == ()
+    assert _as_is(EncryptedTextField()) == ()  # a TextField that must still encrypt
+
+
+def test_the_delete_leaves_a_callers_planner_setting_as_it_found_it(project, system_user):
+    with acting_as(system_user):
+        _write(project, [_space(project, n) for n in range(3)])
+    with acting_as(system_user), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        assert _write(project, [_space(project, 0)]).deleted == 2
+        cursor.execute("SHOW enable_nestloop")
+        assert cursor.fetchone()[0] == "off"
