@@ -218,6 +218,22 @@ class CredentialsFilter(admin.SimpleListFilter):
 
 
 def _enqueue_syncs(modeladmin, request, projects) -> None:
+    """Queue syncs of the projects whose customer the user may change: the rule of the
+    customer page's and the health board's "Sync now" (seeing a customer is not enough)."""
+    changeable = {
+        customer.pk: _can_change(request, customer) for customer in {project.customer for project in projects}
+    }
+    refused = [project for project in projects if not changeable[project.customer_id]]
+    projects = [project for project in projects if changeable[project.customer_id]]
+    if refused:
+        modeladmin.message_user(
+            request,
+            f"Not synced: {', '.join(str(project) for project in refused)} — you may see "
+            f"{'it' if len(refused) == 1 else 'them'} but not sync (that takes change rights).",
+            messages.ERROR,
+        )
+    if not projects:
+        return
     jobs = project_syncs_enqueue(
         projects=projects, trigger=QlikSyncRun.Trigger.ADMIN, requested_by=request.user
     )
@@ -289,7 +305,9 @@ class CustomerAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, StaffV
 
     @admin.action(description="Sync now (all projects of the selected customers)")
     def sync_now(self, request, queryset):
-        _enqueue_syncs(self, request, list(Project.objects.filter(customer__in=queryset)))
+        _enqueue_syncs(
+            self, request, list(Project.objects.filter(customer__in=queryset).select_related("customer"))
+        )
 
     def has_add_permission(self, request):
         return request.user.is_superuser
@@ -414,7 +432,7 @@ class ProjectAdmin(SimpleHistoryAdmin, StaffViewableAdmin):
 
     @admin.action(description="Sync now")
     def sync_now(self, request, queryset):
-        _enqueue_syncs(self, request, list(queryset))
+        _enqueue_syncs(self, request, list(queryset.select_related("customer")))
 
     def has_add_permission(self, request):
         return request.user.is_superuser

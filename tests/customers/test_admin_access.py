@@ -83,3 +83,25 @@ def test_the_user_admin_lists_no_anonymous_user(world, client):
     assert User.objects.filter(username="AnonymousUser").exists()  # guardian made one
     client.force_login(root)
     assert "AnonymousUser" not in client.get(reverse("admin:customers_user_changelist")).content.decode()
+
+
+def test_the_sync_now_action_queues_only_projects_the_user_may_change(world, client, system_user):
+    """Seeing a customer is not enough to sync it, from the admin's bulk action as from the
+    customer page and the health board."""
+    acme, globex, support, _newcomer = world
+    with acting_as(system_user):
+        access_grant(user=support, customer=globex.customer)  # sees globex, may not change it
+    client.force_login(support)
+    answer = client.post(
+        reverse("admin:customers_project_changelist"),
+        {"action": "sync_now", "_selected_action": [acme.project.pk, globex.project.pk]},
+        follow=True,
+    ).content.decode()
+    assert f"Not synced: {globex.project}" in answer and "change rights" in answer
+    assert "Queued 1 sync(s)." in answer  # acme's
+    again = client.post(
+        reverse("admin:customers_project_changelist"),
+        {"action": "sync_now", "_selected_action": [acme.project.pk]},
+        follow=True,
+    ).content.decode()
+    assert "1 already waiting" in again and "Not synced" not in again
