@@ -4,17 +4,23 @@ The one module outside migrations that writes raw SQL to tenant tables (conventi
 8), because the ORM cannot COPY: `bulk_create(update_conflicts=True)` sends every row as
 parameters of multi-row INSERTs and rewrites every conflicting row, changed or not.
 
-Per table, inside the caller's transaction and under its RLS identity:
+Per table, inside the caller's transaction and under its RLS identity (`StagedUpsert`):
 1. `COPY` the rows into a temporary table shaped like the target (`ON COMMIT DROP`; a
    temporary table has no policies, and `COPY FROM` refuses tables under RLS);
-2. one `INSERT … SELECT DISTINCT ON (key) … ON CONFLICT (key) DO UPDATE … WHERE (columns)
-   IS DISTINCT FROM (EXCLUDED.columns)`: new rows are inserted, changed rows updated, and
-   unchanged rows not touched at all — no dead tuple, no WAL, no index churn for them. The
-   target's INSERT and UPDATE policies check every row written, as for any INSERT; the last
-   copy of a key listed twice wins;
-3. optionally one `DELETE` of the scope's rows whose key was not staged (what vanished).
+2. one `INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE (columns) IS DISTINCT FROM
+   (EXCLUDED.columns)`: new rows are inserted, changed rows updated, and unchanged rows not
+   touched at all — no dead tuple, no WAL, no index churn for them. The target's INSERT and
+   UPDATE policies check every row written, as for any INSERT; the last copy of a key
+   listed twice wins (`DISTINCT ON`, skipped when the caller knows keys are unique);
+3. optionally one `DELETE` of the scope's rows whose key was not staged (what vanished),
+   as a hash anti-join, and only when the scope held rows before.
 
-Values go through each field's `get_db_prep_save`, so they are what the ORM would write.
+`staged_update` sets a few columns of existing rows the same way (`UPDATE … FROM` a staged
+`COPY`, only where they differ).
+
+Values are what the ORM would write: each field's `get_db_prep_save`, except plain text,
+numbers and booleans of fields that prepare them the plain way (written as they are) and
+JSON (by orjson, far faster than the json module; the ORM's way for what orjson refuses).
 """
 
 import itertools
