@@ -128,20 +128,10 @@ class StagedUpsert:
         self.result = BulkWrite()
         self._created = False
 
-    def _columns(self, fields) -> sql.Composed:
-        return sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
-
     def _create(self, cursor) -> None:
-        # DROP first: a second staged write of the table in the same transaction.
-        cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self.stage))
         # With the order rows came in (numbered here, no sequence), so that the last copy of a
         # key listed twice wins.
-        cursor.execute(
-            sql.SQL(
-                "CREATE TEMPORARY TABLE {} ON COMMIT DROP AS "
-                "SELECT {}, 0::bigint AS _staged_order FROM {} WITH NO DATA"
-            ).format(self.stage, self._columns(self.fields), self.table)
-        )
+        _stage_create(cursor, self.stage, self.table, self.fields, sql.SQL(", 0::bigint AS _staged_order"))
         self._created = True
 
     def add(self, rows: Iterable[models.Model | Mapping[str, object]]) -> int:
@@ -154,7 +144,7 @@ class StagedUpsert:
             if not self._created:
                 self._create(wrapper)
             copy_sql = sql.SQL("COPY {} ({}, _staged_order) FROM STDIN").format(
-                self.stage, self._columns(self.fields)
+                self.stage, _columns(self.fields)
             )
             order = self.result.staged
             database = wrapper.db  # the connection itself: `connection` is a per-access proxy
@@ -212,13 +202,9 @@ class StagedUpsert:
             # Nothing can vanish from a scope that held no row before this write (a first
             # sync): one index probe instead of an anti-join over everything just written.
             had_rows = delete_scope is not None and self._scope_has_rows(wrapper, delete_scope)
-            key, columns = self._columns(self.key), self._columns(self.fields)
-            compare_old = sql.SQL(", ").join(
-                sql.SQL("{}.{}").format(self.table, sql.Identifier(f.column)) for f in self.compare
-            )
-            compare_new = sql.SQL(", ").join(
-                sql.SQL("EXCLUDED.{}").format(sql.Identifier(f.column)) for f in self.compare
-            )
+            key, columns = _columns(self.key), _columns(self.fields)
+            compare_old = _columns(self.compare, self.table)
+            compare_new = _columns(self.compare, sql.SQL("EXCLUDED"))
             assignments = sql.SQL(", ").join(
                 sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(f.column), sql.Identifier(f.column))
                 for f in self.update
@@ -293,6 +279,27 @@ class StagedUpsert:
         return deleted
 
 
+def _columns(fields, qualifier: sql.Composable | None = None) -> sql.Composed:
+    """The fields' columns as a SQL list, each qualified (`t.col`, `EXCLUDED.col`) if asked."""
+    return sql.SQL(", ").join(
+        sql.SQL("{}.{}").format(qualifier, sql.Identifier(f.column))
+        if qualifier
+        else sql.Identifier(f.column)
+        for f in fields
+    )
+
+
+def _stage_create(cursor, stage, table, fields, extra: sql.Composable | None = None) -> None:
+    """A temporary table with `table`'s `fields` (and `extra` columns), dropped at commit.
+    Dropped first: a second staged write of the table in the same transaction."""
+    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
+    cursor.execute(
+        sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {}{} FROM {} WITH NO DATA").format(
+            stage, _columns(fields), extra or sql.SQL(""), table
+        )
+    )
+
+
 def _nestloop_off(wrapper) -> str:
     """Nested loops off for the next statement; returns the setting it had."""
     wrapper.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
@@ -320,28 +327,15 @@ def staged_update(model: type[models.Model], *, key: tuple[str, ...], fields: tu
     keys, values = [by_name[name] for name in key], [by_name[name] for name in fields]
     table, stage = sql.Identifier(meta.db_table), sql.Identifier(f"update_{meta.db_table}")
 
-    def columns(fields, prefix=None):
-        return sql.SQL(", ").join(
-            sql.SQL("{}.{}").format(sql.Identifier(prefix), sql.Identifier(f.column))
-            if prefix
-            else sql.Identifier(f.column)
-            for f in fields
-        )
-
     # Read first: the rows may come from a query on this connection, which is busy during
     # the COPY (a generator reading a server-side cursor inside it would wait forever).
     rows = list(rows)
     with connection.cursor() as wrapper:
-        wrapper.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
-        wrapper.execute(
-            sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
-                stage, columns([*keys, *values]), table
-            )
-        )
+        _stage_create(wrapper, stage, table, [*keys, *values])
         database = wrapper.db
         prepare = [(f.name, _preparer(f)) for f in (*keys, *values)]
         with wrapper.cursor.copy(
-            sql.SQL("COPY {} ({}) FROM STDIN").format(stage, columns([*keys, *values]))
+            sql.SQL("COPY {} ({}) FROM STDIN").format(stage, _columns([*keys, *values]))
         ) as copy:
             for row in rows:
                 copy.write_row([save(row[name], database) for name, save in prepare])
@@ -359,8 +353,8 @@ def staged_update(model: type[models.Model], *, key: tuple[str, ...], fields: tu
                 join=sql.SQL(" AND ").join(
                     sql.SQL("t.{0} = s.{0}").format(sql.Identifier(f.column)) for f in keys
                 ),
-                old=columns(values, "t"),
-                new=columns(values, "s"),
+                old=_columns(values, sql.Identifier("t")),
+                new=_columns(values, sql.Identifier("s")),
             )
         )
         updated = max(wrapper.rowcount, 0)
